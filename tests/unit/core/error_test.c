@@ -17,11 +17,13 @@ LS_TEST(error_set_fills_message_and_path)
 {
     ls_error_t err;
     ls_error_clear(&err);
-    ls_err_t rc = ls_error_set_path(&err, LS_ERR_INVALID_ARGUMENT, "$.partitions", "must be %d..%d", 1, 10000);
+    ls_err_t rc = ls_error_set_path(&err, LS_ERR_INVALID_ARGUMENT, "$.partitions", "must be %d..%d",
+                                    1, 10000);
     LS_CHECK_INT_EQ(rc, LS_ERR_INVALID_ARGUMENT);
     LS_CHECK_STR_EQ(err.message, "must be 1..10000");
     LS_CHECK_STR_EQ(err.path, "$.partitions");
     LS_CHECK_INT_EQ(ls_error_set(NULL, LS_ERR_NOT_FOUND, "x"), LS_ERR_NOT_FOUND);
 }
 
-LS_TEST_MAIN(LS_T(error_codes_map_to_api_names_and_http_status), LS_T(error_set_fills_message_and_path))
+LS_TEST_MAIN(LS_T(error_codes_map_to_api_names_and_http_status),
+             LS_T(error_set_fills_message_and_path))
