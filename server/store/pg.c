@@ -667,6 +667,10 @@ static void conn_io(pg_conn_t *conn, int status, int events)
     }
     if (conn->state == CONN_READY && PQstatus(conn->pgconn) == CONNECTION_BAD)
         conn_drop(conn, PQerrorMessage(conn->pgconn));
+    /* libuv stops a poll handle after reporting an error, so a connection
+     * left in place would never be heard from again. */
+    else if (conn->state == CONN_READY && status < 0)
+        conn_drop(conn, uv_strerror(status));
 }
 
 static void on_poll(uv_poll_t *handle, int status, int events)

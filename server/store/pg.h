@@ -41,14 +41,22 @@ typedef void (*ls_pg_result_cb)(void *arg, PGresult *res, const ls_error_t *err)
  * with exponential backoff whenever they fail, forever, until ls_pg_close().
  * Returns at once; queries issued before a connection is up wait in a queue
  * (bounded by query_timeout_ms). Fails synchronously only on an unusable
- * config (bad DSN syntax). *out is owned by the caller until ls_pg_close(). */
+ * config (bad DSN syntax, pool_size outside 1..64). *out is owned by the caller
+ * until ls_pg_close(). A running query that passes query_timeout_ms also drops
+ * its connection (libpq 15 has no non-blocking cancel), which then reconnects.
+ * libpq resolves host names with blocking getaddrinfo inside PQconnectPoll, so
+ * DSNs should name IP addresses or unix-socket directories. */
 ls_err_t ls_pg_open(uv_loop_t *loop, const ls_pg_config_t *config, ls_pg_t **out, ls_error_t *err);
 
 /* True when at least one pool connection is currently established (for /readyz). */
 bool ls_pg_is_up(const ls_pg_t *pg);
 
 /* Gauges for /metrics: connections configured, up, busy; queries queued; and
- * counters of queries run, failed and reconnects. */
+ * counters of queries run, failed and reconnects. `queries` counts every
+ * completed request (BEGIN, COMMIT, ROLLBACK and NOTIFY included, and those
+ * failed while queued), `failures` those completed with an error, `reconnects`
+ * the re-openings of a connection that had been up (listen connection included).
+ * The listen connection is not part of size/up/busy. */
 typedef struct {
     int size, up, busy, queued;
     unsigned long long queries, failures, reconnects;
@@ -70,6 +78,13 @@ ls_err_t ls_pg_query(ls_pg_t *pg, const char *sql, int nparams, const char *cons
  * connection drops, pending and later tx calls fail with LS_ERR_UNAVAILABLE and the
  * caller must still end the tx with commit or rollback (which then just releases it).
  * Isolation level string optional (NULL = default, or "SERIALIZABLE"...). */
+/* Details of the transaction calls: sync errors are INVALID_ARGUMENT (unknown
+ * isolation level, nparams), FAILED_PRECONDITION (a statement of this tx is
+ * still running, or the tx already ended) and UNAVAILABLE (pool closing). A
+ * COMMIT that the server turned into a rollback because an earlier statement
+ * failed reports LS_ERR_FAILED_PRECONDITION. Rollback of a tx whose connection
+ * was lost reports OK (the server rolled it back). The tx handle is freed
+ * right after the commit/rollback callback returns (or with a failed begin). */
 typedef void (*ls_pg_tx_cb)(void *arg, ls_pg_tx_t *tx, const ls_error_t *err);
 typedef void (*ls_pg_done_cb)(void *arg, const ls_error_t *err);
 ls_err_t ls_pg_begin(ls_pg_t *pg, const char *isolation, ls_pg_tx_cb cb, void *arg,
@@ -92,7 +107,11 @@ ls_err_t ls_pg_tx_exec_script(ls_pg_tx_t *tx, const char *sql, ls_pg_result_cb c
 /* LISTEN/NOTIFY on a dedicated connection (opened lazily, re-LISTENs every channel
  * after a reconnect). cb fires on the loop for each notification; channel and
  * payload are borrowed for the callback. A channel name is an SQL identifier
- * [a-z_][a-z0-9_]{0,62}. ls_pg_unlisten stops it. */
+ * [a-z_][a-z0-9_]{0,62}. ls_pg_unlisten stops it. One callback per channel:
+ * listening twice is ALREADY_EXISTS, unlistening an unknown one NOT_FOUND.
+ * Notifications sent while the listen connection is being re-opened are lost
+ * (PostgreSQL keeps none for a gone session): a caller that must not miss a
+ * change re-reads its state once ls_pg_listening() is true again. */
 typedef void (*ls_pg_notify_cb)(void *arg, const char *channel, const char *payload);
 ls_err_t ls_pg_listen(ls_pg_t *pg, const char *channel, ls_pg_notify_cb cb, void *arg,
                       ls_error_t *err);
@@ -108,7 +127,9 @@ ls_err_t ls_pg_notify(ls_pg_t *pg, const char *channel, const char *payload, ls_
 /* Closes the pool: queued queries fail with UNAVAILABLE (their callbacks fire),
  * running queries are allowed to finish up to a bound, then every connection is
  * finished and every uv handle closed; cb fires after the last close callback.
- * After this call no other ls_pg_* call on pg is allowed; pg is freed before cb. */
+ * After this call no other ls_pg_* call on pg is allowed; pg is freed before cb.
+ * The bound for running queries is 5 s (or their query timeout if sooner);
+ * open transactions are abandoned (the server rolls them back). Call once. */
 void ls_pg_close(ls_pg_t *pg, void (*cb)(void *arg), void *arg);
 
 #endif

@@ -575,6 +575,125 @@ LS_TEST(transaction_on_lost_connection_fails_unavailable_and_releases)
     fx_done(&fx);
 }
 
+LS_TEST(running_query_past_timeout_fails_and_connection_recovers)
+{
+    fx_t fx;
+    fx_init(&fx);
+    ls_pg_config_t cfg = {.dsn = fx.dsn,
+                          .pool_size = 1,
+                          .reconnect_min_ms = 20,
+                          .reconnect_max_ms = 100,
+                          .query_timeout_ms = 300};
+    ls_pg_t *pg = NULL;
+    ls_error_t err;
+    LS_REQUIRE(ls_pg_open(&fx.loop, &cfg, &pg, &err) == LS_ERR_OK);
+    LS_REQUIRE(fx_run_until(&fx, pool_all_up, pg, 10000));
+    uint64_t start = uv_now(&fx.loop);
+    fx_result_t r = fx_query(&fx, pg, "SELECT pg_sleep(5)", 0, NULL);
+    uint64_t elapsed = uv_now(&fx.loop) - start;
+    LS_CHECK_INT_EQ(r.code, LS_ERR_UNAVAILABLE);
+    LS_CHECK(strstr(r.message, "timed out after 300 ms") != NULL);
+    LS_CHECK(elapsed >= 290 && elapsed < 2000);
+    r = fx_query(&fx, pg, "SELECT 11", 0, NULL);
+    LS_CHECK_INT_EQ(r.code, LS_ERR_OK);
+    LS_CHECK_STR_EQ(r.value[0], "11");
+    ls_pg_stats_t s;
+    ls_pg_stats(pg, &s);
+    LS_CHECK_INT_EQ(s.reconnects, 1);
+    fx_close_pool(&fx, pg);
+    fx_done(&fx);
+}
+
+LS_TEST(connects_through_second_host_when_first_refuses)
+{
+    fx_t fx;
+    fx_init(&fx);
+    /* libpq opens a new socket for the second host inside PQconnectPoll; the
+     * pool must follow it to a fresh poll handle. */
+    char *error = NULL;
+    PQconninfoOption *opts = PQconninfoParse(fx.dsn, &error);
+    LS_REQUIRE(opts != NULL);
+    const char *host = NULL, *port = NULL, *user = NULL;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (strcmp(o->keyword, "host") == 0)
+            host = o->val;
+        else if (strcmp(o->keyword, "port") == 0)
+            port = o->val;
+        else if (strcmp(o->keyword, "user") == 0)
+            user = o->val;
+    }
+    char dsn[512];
+    snprintf(dsn, sizeof(dsn), "host=127.0.0.1,%s port=%d,%s dbname=%s user=%s",
+             host ? host : "/var/run/postgresql", closed_port(), port ? port : "5432", fx.dbname,
+             user ? user : "postgres");
+    PQconninfoFree(opts);
+    ls_pg_t *pg = fx_open(&fx, dsn, 2, NULL);
+    fx_result_t r = fx_query(&fx, pg, "SELECT current_database()", 0, NULL);
+    LS_CHECK_INT_EQ(r.code, LS_ERR_OK);
+    LS_CHECK_STR_EQ(r.value[0], fx.dbname);
+    LS_CHECK(fx_run_until(&fx, pool_all_up, pg, 10000));
+    fx_close_pool(&fx, pg);
+    fx_done(&fx);
+}
+
+LS_TEST(large_parameter_is_flushed_completely)
+{
+    fx_t fx;
+    fx_init(&fx);
+    ls_pg_t *pg = fx_open(&fx, fx.dsn, 1, NULL);
+    size_t n = 4u << 20;
+    char *big = ls_malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)('a' + i % 26);
+    big[n] = '\0';
+    char tail[6];
+    memcpy(tail, big + n - 5, 6); /* what substr($1, n - 4) must return */
+    const char *params[1] = {big};
+    fx_result_t r = fx_query(&fx, pg, "SELECT length($1), substr($1, 4194300)", 1, params);
+    free(big);
+    LS_CHECK_INT_EQ(r.code, LS_ERR_OK);
+    LS_CHECK_STR_EQ(r.value[0], "4194304");
+    LS_CHECK_STR_EQ(r.value[1], tail);
+    fx_close_pool(&fx, pg);
+    fx_done(&fx);
+}
+
+typedef struct {
+    fx_result_t r;
+    bool *closed;
+    bool closed_before;
+} ordered_t;
+
+static void on_ordered(void *arg, PGresult *res, const ls_error_t *err)
+{
+    ordered_t *o = arg;
+    o->closed_before = *o->closed;
+    fx_on_result(&o->r, res, err);
+}
+
+LS_TEST(close_lets_running_query_finish_and_fails_queued_ones)
+{
+    fx_t fx;
+    fx_init(&fx);
+    ls_pg_t *pg = fx_open(&fx, fx.dsn, 1, NULL);
+    LS_REQUIRE(fx_run_until(&fx, pool_all_up, pg, 10000));
+    bool closed = false;
+    ordered_t running = {.closed = &closed}, queued = {.closed = &closed};
+    ls_error_t err;
+    LS_REQUIRE(ls_pg_query(pg, "SELECT pg_sleep(0.2), 9", 0, NULL, on_ordered, &running, &err) ==
+               LS_ERR_OK);
+    LS_REQUIRE(ls_pg_query(pg, "SELECT 10", 0, NULL, on_ordered, &queued, &err) == LS_ERR_OK);
+    ls_pg_close(pg, fx_on_closed, &closed);
+    LS_CHECK(!queued.r.done); /* never inside the call */
+    LS_CHECK(fx_run_until(&fx, fx_flag, &closed, 10000));
+    LS_CHECK(running.r.done && !running.closed_before);
+    LS_CHECK_INT_EQ(running.r.code, LS_ERR_OK);
+    LS_CHECK_STR_EQ(running.r.value[1], "9");
+    LS_CHECK(queued.r.done && !queued.closed_before);
+    LS_CHECK_INT_EQ(queued.r.code, LS_ERR_UNAVAILABLE);
+    fx_done(&fx);
+}
+
 LS_TEST_MAIN(LS_T(query_with_params_and_nulls_returns_values),
              LS_T(server_errors_map_to_error_codes_with_message),
              LS_T(bad_input_fails_synchronously), LS_T(pool_of_two_runs_many_queries_in_fifo_order),
@@ -582,4 +701,8 @@ LS_TEST_MAIN(LS_T(query_with_params_and_nulls_returns_values),
              LS_T(listen_notify_delivers_payloads_and_relistens_after_reconnect),
              LS_T(unreachable_server_fails_queued_query_after_timeout),
              LS_T(pool_reconnects_after_backends_are_killed),
-             LS_T(transaction_on_lost_connection_fails_unavailable_and_releases))
+             LS_T(transaction_on_lost_connection_fails_unavailable_and_releases),
+             LS_T(running_query_past_timeout_fails_and_connection_recovers),
+             LS_T(connects_through_second_host_when_first_refuses),
+             LS_T(large_parameter_is_flushed_completely),
+             LS_T(close_lets_running_query_finish_and_fails_queued_ones))
