@@ -954,16 +954,26 @@ static bool valid_channel(const char *channel)
     return true;
 }
 
-ls_err_t ls_pg_notify(ls_pg_t *pg, const char *channel, const char *payload, ls_pg_done_cb cb,
-                      void *arg, ls_error_t *err)
+/* The sync checks shared by ls_pg_notify and ls_pg_listen. */
+static ls_err_t check_channel_call(const ls_pg_t *pg, const char *channel, bool has_cb,
+                                   ls_error_t *err)
 {
     if (pg->closing)
         return ls_error_set(err, LS_ERR_UNAVAILABLE, "PostgreSQL pool is closing");
     if (!valid_channel(channel))
         return ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
                             "channel must match [a-z_][a-z0-9_]{0,62}");
-    if (!cb)
+    if (!has_cb)
         return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "callback is required");
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_pg_notify(ls_pg_t *pg, const char *channel, const char *payload, ls_pg_done_cb cb,
+                      void *arg, ls_error_t *err)
+{
+    ls_err_t rc = check_channel_call(pg, channel, cb != NULL, err);
+    if (rc != LS_ERR_OK)
+        return rc;
     const char *params[2] = {channel, payload ? payload : ""};
     pg_req_t *req = req_new(REQ_NOTIFY, "SELECT pg_notify($1, $2)", 2, params);
     req->done_cb = cb;
@@ -1133,13 +1143,9 @@ static void listener_sync(ls_pg_t *pg)
 ls_err_t ls_pg_listen(ls_pg_t *pg, const char *channel, ls_pg_notify_cb cb, void *arg,
                       ls_error_t *err)
 {
-    if (pg->closing)
-        return ls_error_set(err, LS_ERR_UNAVAILABLE, "PostgreSQL pool is closing");
-    if (!valid_channel(channel))
-        return ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
-                            "channel must match [a-z_][a-z0-9_]{0,62}");
-    if (!cb)
-        return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "callback is required");
+    ls_err_t rc = check_channel_call(pg, channel, cb != NULL, err);
+    if (rc != LS_ERR_OK)
+        return rc;
     pg_channel_t *ch = channel_find(pg, channel);
     if (ch && ch->want)
         return ls_error_set(err, LS_ERR_ALREADY_EXISTS, "already listening on %s", channel);

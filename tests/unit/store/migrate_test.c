@@ -36,6 +36,15 @@ static mig_t migrate(fx_t *fx, ls_pg_t *pg)
     return m;
 }
 
+static mig_t migrate_files(fx_t *fx, ls_pg_t *pg, const ls_embedded_file_t *files, size_t n)
+{
+    mig_t m = {0};
+    ls_error_t err;
+    LS_REQUIRE(ls_migrate_files(pg, files, n, on_migrated, &m, &err) == LS_ERR_OK);
+    LS_REQUIRE(fx_run_until(fx, mig_done, &m, 20000));
+    return m;
+}
+
 /* The embedded migrations, counted independently of migrate.c. */
 static int embedded_count(int *highest)
 {
@@ -150,10 +159,7 @@ LS_TEST(multi_statement_files_with_dollar_quotes_and_comments_apply)
     fx_t fx;
     fx_init(&fx);
     ls_pg_t *pg = fx_open(&fx, fx.dsn, 1, NULL);
-    mig_t m = {0};
-    ls_error_t err;
-    LS_REQUIRE(ls_migrate_files(pg, files, 2, on_migrated, &m, &err) == LS_ERR_OK);
-    LS_REQUIRE(fx_run_until(&fx, mig_done, &m, 20000));
+    mig_t m = migrate_files(&fx, pg, files, 2);
     LS_CHECK_INT_EQ(m.code, LS_ERR_OK);
     LS_CHECK_INT_EQ(m.applied, 2);
     LS_CHECK_INT_EQ(m.version, 2);
@@ -176,10 +182,7 @@ LS_TEST(failing_migration_names_the_file_and_applies_nothing)
     fx_t fx;
     fx_init(&fx);
     ls_pg_t *pg = fx_open(&fx, fx.dsn, 1, NULL);
-    mig_t m = {0};
-    ls_error_t err;
-    LS_REQUIRE(ls_migrate_files(pg, files, 2, on_migrated, &m, &err) == LS_ERR_OK);
-    LS_REQUIRE(fx_run_until(&fx, mig_done, &m, 20000));
+    mig_t m = migrate_files(&fx, pg, files, 2);
     LS_CHECK_INT_EQ(m.code, LS_ERR_INTERNAL);
     LS_CHECK(strstr(m.message, "0002_bad.sql") != NULL);
     LS_CHECK(strstr(m.message, "syntax error") != NULL);
