@@ -83,7 +83,7 @@ void ls__kafka_admin_event(ls_kafka_t *k, rd_kafka_event_t *ev)
                      a->name, msg && *msg ? msg : rd_kafka_err2str(e));
     }
     k->pending--;
-    a->cb(a->arg, e ? &err : NULL);
+    a->cb(a->arg, e ? &err : &ls__kafka_ok);
     free(a->name);
     free(a);
 }
@@ -250,7 +250,7 @@ static void offsets_after(uv_work_t *w, int status)
     if (ow->err.code != LS_ERR_OK)
         ow->cb(ow->arg, NULL, 0, &ow->err);
     else
-        ow->cb(ow->arg, ow->parts, ow->n, NULL);
+        ow->cb(ow->arg, ow->parts, ow->n, &ls__kafka_ok);
     free(ow->parts);
     free(ow->topic);
     free(ow);

@@ -163,7 +163,7 @@ static void handle_commit(ls_kafka_consumer_t *c, rd_kafka_event_t *ev)
             ls_error_set(&err, ls__kafka_map_err(e), "commit failed: %s", rd_kafka_err2str(e));
         op->cb(op->arg, &err);
     } else {
-        op->cb(op->arg, NULL);
+        op->cb(op->arg, &ls__kafka_ok);
     }
     free(op);
 }

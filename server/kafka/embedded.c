@@ -79,7 +79,7 @@ static void create_after(uv_work_t *w, int status)
         ls_error_set(&e, ls__kafka_map_err(cw->result), "create topic %s: %s", cw->name,
                      rd_kafka_err2str(cw->result));
     cw->k->pending--;
-    cw->cb(cw->arg, cw->result == RD_KAFKA_RESP_ERR_NO_ERROR ? NULL : &e);
+    cw->cb(cw->arg, cw->result == RD_KAFKA_RESP_ERR_NO_ERROR ? &ls__kafka_ok : &e);
     free(cw->name);
     free(cw);
 }

@@ -89,6 +89,10 @@ ls_err_t ls__kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *pairs, l
 ls_err_t ls__kafka_conf_base(ls_kafka_t *k, rd_kafka_conf_t *conf, ls_error_t *err);
 /* Maps a librdkafka error to ours (transport/timeouts -> UNAVAILABLE, ...). */
 ls_err_t ls__kafka_map_err(rd_kafka_resp_err_t e);
+
+/* The error every callback receives on success (code LS_ERR_OK): callbacks
+ * always get a non-NULL error, as in the rest of the server. */
+extern const ls_error_t ls__kafka_ok;
 /* Delivers a log event to k's log callback. */
 void ls__kafka_log_event(ls_kafka_t *k, rd_kafka_event_t *ev);
 

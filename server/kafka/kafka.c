@@ -13,6 +13,8 @@
 #include "core/alloc.h"
 #include "kafka/internal.h"
 
+const ls_error_t ls__kafka_ok = {LS_ERR_OK, "", ""};
+
 enum {
     LS_KAFKA_DEFAULT_ADMIN_TIMEOUT_MS = 10000,
     LS_KAFKA_STATS_INTERVAL_MS = 1000,
@@ -442,7 +444,7 @@ static void handle_delivery(ls_kafka_t *k, rd_kafka_event_t *ev)
                          m->rkt ? rd_kafka_topic_name(m->rkt) : "?", rd_kafka_err2str(m->err));
             d->cb(d->arg, m->partition, -1, &e);
         } else {
-            d->cb(d->arg, m->partition, m->offset, NULL);
+            d->cb(d->arg, m->partition, m->offset, &ls__kafka_ok);
         }
         free(d);
     }
@@ -525,7 +527,7 @@ static void flush_tick(uv_timer_t *t)
         ls_error_set(&e, LS_ERR_UNAVAILABLE, "flush timed out with %d messages undelivered", left);
         f->cb(f->arg, &e);
     } else {
-        f->cb(f->arg, NULL);
+        f->cb(f->arg, &ls__kafka_ok);
     }
     uv_close((uv_handle_t *)t, flush_closed);
 }

@@ -71,6 +71,8 @@ typedef struct {
 } ls_kafka_stats_t;
 void ls_kafka_stats(const ls_kafka_t *k, ls_kafka_stats_t *out);
 
+/* Every callback of this module receives a non-NULL err, borrowed for the
+ * call; err->code is LS_ERR_OK on success. */
 typedef void (*ls_kafka_done_cb)(void *arg, const ls_error_t *err);
 
 /* Topic admin. Embedded: rd_kafka_mock_topic_create (the mock ignores

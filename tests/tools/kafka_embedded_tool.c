@@ -79,7 +79,7 @@ static void ready(tool_t *t)
 static void delivered(void *arg, int32_t partition, int64_t offset, const ls_error_t *err)
 {
     tool_t *t = arg;
-    if (err) {
+    if (err->code != LS_ERR_OK) {
         fprintf(stderr, "kafka_embedded_tool: delivery failed: %s\n", err->message);
         t->failed++;
     } else {
@@ -96,7 +96,7 @@ static void delivered(void *arg, int32_t partition, int64_t offset, const ls_err
 static void created(void *arg, const ls_error_t *err)
 {
     tool_t *t = arg;
-    if (err) {
+    if (err->code != LS_ERR_OK) {
         fprintf(stderr, "kafka_embedded_tool: create topic: %s\n", err->message);
         stop(t, 1);
         return;

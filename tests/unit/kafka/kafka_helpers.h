@@ -103,7 +103,7 @@ static void done_cb(void *arg, const ls_error_t *err)
 {
     done_t *d = arg;
     d->done = true;
-    d->code = err ? err->code : LS_ERR_OK;
+    d->code = err->code;
     if (err)
         snprintf(d->message, sizeof(d->message), "%s", err->message);
 }
@@ -140,7 +140,7 @@ static void offsets_cb(void *arg, const ls_kafka_partition_offsets_t *parts, int
 {
     offsets_t *o = arg;
     o->done = true;
-    o->code = err ? err->code : LS_ERR_OK;
+    o->code = err->code;
     o->n = n;
     for (int i = 0; i < n && i < 16; i++)
         o->parts[i] = parts[i];
@@ -263,7 +263,7 @@ typedef struct {
 static void delivery_cb(void *arg, int32_t partition, int64_t offset, const ls_error_t *err)
 {
     deliveries_t *d = arg;
-    if (err || offset < 0 || partition < 0 || partition >= 16) {
+    if (err->code != LS_ERR_OK || offset < 0 || partition < 0 || partition >= 16) {
         d->failed++;
         return;
     }
