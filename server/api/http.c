@@ -479,11 +479,18 @@ static int on_req(h2o_handler_t *self, h2o_req_t *r)
 
 /* ---------- listener ---------- */
 
+/* A client connection's handle. h2o takes over handle->data, so the server
+ * pointer lives beside the handle instead. */
+typedef struct {
+    uv_tcp_t tcp;
+    ls_http_server_t *server;
+} client_conn_t;
+
 static void on_conn_close(uv_handle_t *h)
 {
-    ls_http_server_t *s = h->data;
-    s->connections--;
-    free(h);
+    client_conn_t *conn = (client_conn_t *)h;
+    conn->server->connections--;
+    free(conn);
 }
 
 static void on_accept(uv_stream_t *listener, int status)
@@ -491,17 +498,16 @@ static void on_accept(uv_stream_t *listener, int status)
     ls_http_server_t *s = listener->data;
     if (status != 0 || s->closing)
         return;
-    uv_tcp_t *conn = ls_calloc(1, sizeof(*conn));
-    uv_tcp_init(s->loop, conn);
-    conn->data = s;
-    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        s->connections++;
-        uv_close((uv_handle_t *)conn, on_conn_close);
+    client_conn_t *conn = ls_calloc(1, sizeof(*conn));
+    conn->server = s;
+    uv_tcp_init(s->loop, &conn->tcp);
+    s->connections++;
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+        uv_close((uv_handle_t *)&conn->tcp, on_conn_close);
         return;
     }
-    uv_tcp_nodelay(conn, 1);
-    s->connections++;
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, on_conn_close);
+    uv_tcp_nodelay(&conn->tcp, 1);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_conn_close);
     h2o_accept(&s->accept_ctx, sock);
 }
 
@@ -687,6 +693,10 @@ void ls_http_server_stop_accepting(ls_http_server_t *s)
 
 static void free_server(ls_http_server_t *s)
 {
+    /* h2o's HTTP/2 shutdown arms a GOAWAY re-send timer on the context;
+     * disposing the context requires every timeout list to be empty. */
+    if (h2o_timeout_is_linked(&s->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&s->ctx.http2._graceful_shutdown_timeout);
     for (size_t i = 0; i < s->router.count; i++)
         free(s->router.routes[i]->data);
     ls_router_free(&s->router);
@@ -713,8 +723,18 @@ static void on_close_timer_closed(uv_handle_t *h)
 static void on_close_poll(uv_timer_t *t)
 {
     ls_http_server_t *s = t->data;
-    if (s->connections > 0 || s->inflight > 0)
+    if (s->inflight > 0)
         return;
+    if (s->connections > 0) {
+        /* No request is running: expire h2o's idle timers now so keep-alive
+         * HTTP/1.1 connections and idle HTTP/2 sessions close instead of
+         * lingering until their normal timeouts. */
+        s->ctx.http1.req_timeout.timeout = 0;
+        s->ctx.http2.idle_timeout.timeout = 0;
+        h2o_timeout_run(s->loop, &s->ctx.http1.req_timeout, h2o_now(s->loop));
+        h2o_timeout_run(s->loop, &s->ctx.http2.idle_timeout, h2o_now(s->loop));
+        return;
+    }
     uv_timer_stop(t);
     uv_close((uv_handle_t *)t, on_close_timer_closed);
 }
@@ -733,10 +753,6 @@ void ls_http_server_close(ls_http_server_t *s, void (*cb)(void *arg), void *arg)
     } else if (!uv_is_closing((uv_handle_t *)&s->listener)) {
         uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     }
-    /* Idle HTTP/1.1 keep-alive connections would linger until h2o's request
-     * timeout; shorten it so they close on its next tick. */
-    s->ctx.http1.req_timeout.timeout = 10;
-    s->ctx.http2.idle_timeout.timeout = 10;
     uv_timer_init(s->loop, &s->close_timer);
     s->close_timer.data = s;
     uv_timer_start(&s->close_timer, on_close_poll, 0, 5);
