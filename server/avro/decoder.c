@@ -1150,7 +1150,7 @@ static ls_err_t decode_record(jdec_t *d, const ls_avro_node_t *w, const ls_avro_
             }
         }
         if (!rc)
-            json_object_set_new(obj, r->fields[i].name, vals[i]);
+            json_object_set_new_nocheck(obj, r->fields[i].name, vals[i]);
         else
             json_decref(vals[i]);
     }
