@@ -36,45 +36,17 @@ static ls_err_t bad(ls_error_t *err, const char *fmt, ...)
 
 /* ---- shared helpers ---- */
 
-static bool names_match(const ls_avro_node_t *r, const ls_avro_node_t *w)
-{
-    if (strcmp(r->name, w->name) == 0)
-        return true;
-    for (size_t i = 0; i < r->alias_count; i++)
-        if (strcmp(r->aliases[i], w->fullname) == 0)
-            return true;
-    return false;
-}
-
-static bool promotable(ls_avro_type_t r, ls_avro_type_t w)
-{
-    switch (r) {
-    case LS_AVRO_LONG:
-        return w == LS_AVRO_INT;
-    case LS_AVRO_FLOAT:
-        return w == LS_AVRO_INT || w == LS_AVRO_LONG;
-    case LS_AVRO_DOUBLE:
-        return w == LS_AVRO_INT || w == LS_AVRO_LONG || w == LS_AVRO_FLOAT;
-    case LS_AVRO_STRING:
-        return w == LS_AVRO_BYTES;
-    case LS_AVRO_BYTES:
-        return w == LS_AVRO_STRING;
-    default:
-        return false;
-    }
-}
-
 /* The reader union branch that reads writer type w: first an exact match
  * (same type, same name for named types), then a promotion. */
 static const ls_avro_node_t *match_branch(const ls_avro_node_t *ru, const ls_avro_node_t *w)
 {
     for (size_t i = 0; i < ru->branch_count; i++) {
         const ls_avro_node_t *b = ru->branches[i];
-        if (b->type == w->type && (!ls_avro_type_is_named(b->type) || names_match(b, w)))
+        if (b->type == w->type && (!ls_avro_type_is_named(b->type) || ls_avro_names_match(b, w)))
             return b;
     }
     for (size_t i = 0; i < ru->branch_count; i++)
-        if (promotable(ru->branches[i]->type, w->type))
+        if (ls_avro_promotes(ru->branches[i]->type, w->type))
             return ru->branches[i];
     return NULL;
 }
@@ -85,8 +57,8 @@ static const ls_avro_node_t *reader_for(const ls_avro_node_t *r, const ls_avro_n
     if (r->type == LS_AVRO_UNION)
         return match_branch(r, w);
     if (r->type == w->type)
-        return (!ls_avro_type_is_named(r->type) || names_match(r, w)) ? r : NULL;
-    return promotable(r->type, w->type) ? r : NULL;
+        return (!ls_avro_type_is_named(r->type) || ls_avro_names_match(r, w)) ? r : NULL;
+    return ls_avro_promotes(r->type, w->type) ? r : NULL;
 }
 
 static int reader_field_for(const ls_avro_node_t *r, const char *writer_name)
@@ -574,7 +546,7 @@ static ls_err_t emit_read(compiler_t *c, opvec_t *v, const ls_avro_node_t *w,
         return compile_error(c, slot, "the value is a %s, only scalar values can be extracted",
                              ls_avro_type_name(w->type));
     }
-    if (r != w && r->type != w->type && !promotable(r->type, w->type))
+    if (r != w && r->type != w->type && !ls_avro_promotes(r->type, w->type))
         return compile_error(c, slot, "reader type %s cannot read writer type",
                              ls_avro_type_name(r->type));
     push_op(v, op);
@@ -700,7 +672,7 @@ static ls_err_t emit_descend(compiler_t *c, opvec_t *v, const ls_avro_node_t *w,
                              t->name);
     if (r && r->type == LS_AVRO_UNION)
         r = match_branch(r, w);
-    if (r && (r->type != LS_AVRO_RECORD || !names_match(r, w)))
+    if (r && (r->type != LS_AVRO_RECORD || !ls_avro_names_match(r, w)))
         return compile_error(c, -1, "reader schema cannot read record \"%s\"", w->fullname);
     if (c->depth >= LS_AVRO_MAX_DEPTH)
         return compile_error(c, -1, "path deeper than %s levels", "64");
