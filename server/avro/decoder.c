@@ -138,8 +138,10 @@ static ls_err_t skip_value(const ls_avro_node_t *n, const uint8_t **pp, const ui
         return LS_ERR_OK;
     case LS_AVRO_INT:
     case LS_AVRO_LONG:
-        if (!ls_avro_skip_varint(pp, end))
+        if (!ls_avro_read_long(pp, end, &v))
             return bad(err, "bad varint");
+        if (n->type == LS_AVRO_INT && (v < INT32_MIN || v > INT32_MAX))
+            return bad(err, "int value out of range");
         return LS_ERR_OK;
     case LS_AVRO_ENUM:
         if (!ls_avro_read_long(pp, end, &v))
@@ -213,7 +215,9 @@ ls_err_t ls_avro_skip(const ls_avro_node_t *writer, const uint8_t **p, const uin
 
 enum {
     OP_SKIP_BOOL,
-    OP_SKIP_VARINT,
+    OP_SKIP_INT,
+    OP_SKIP_LONG,
+    OP_SKIP_ENUM, /* a = symbol count */
     OP_SKIP_N,
     OP_SKIP_BYTES,
     OP_SKIP_OPT, /* union {null, simple}: null_index, sub = inner simple op, a = size for N */
@@ -346,8 +350,14 @@ static bool simple_skip(const ls_avro_node_t *n, uint8_t *op, uint32_t *size)
         *op = OP_SKIP_BOOL;
         return true;
     case LS_AVRO_INT:
+        *op = OP_SKIP_INT;
+        return true;
     case LS_AVRO_LONG:
-        *op = OP_SKIP_VARINT;
+        *op = OP_SKIP_LONG;
+        return true;
+    case LS_AVRO_ENUM:
+        *op = OP_SKIP_ENUM;
+        *size = (uint32_t)n->symbol_count;
         return true;
     case LS_AVRO_FLOAT:
     case LS_AVRO_DOUBLE:
@@ -387,9 +397,6 @@ static void emit_skip(compiler_t *c, opvec_t *v, const ls_avro_node_t *n)
     }
     c->stack[c->depth++] = n;
     switch (n->type) {
-    case LS_AVRO_ENUM:
-        push_op(v, (op_t){.op = OP_SKIP_VARINT});
-        break;
     case LS_AVRO_RECORD:
         for (size_t i = 0; i < n->field_count; i++)
             emit_skip(c, v, n->fields[i].type);
@@ -856,8 +863,16 @@ static inline ls_err_t skip_simple(exec_t *e, uint8_t op, uint32_t size)
             return bad(e->err, "invalid boolean byte 0x%02x", *e->p);
         e->p++;
         return LS_ERR_OK;
-    case OP_SKIP_VARINT:
-        return ls_avro_skip_varint(&e->p, e->end) ? LS_ERR_OK : bad(e->err, "bad varint");
+    case OP_SKIP_INT:
+    case OP_SKIP_LONG:
+    case OP_SKIP_ENUM:
+        if (!ls_avro_read_long(&e->p, e->end, &len))
+            return bad(e->err, "bad varint");
+        if (op == OP_SKIP_INT && (len < INT32_MIN || len > INT32_MAX))
+            return bad(e->err, "int value out of range");
+        if (op == OP_SKIP_ENUM && (len < 0 || len >= size))
+            return bad(e->err, "enum index %lld out of range", (long long)len);
+        return LS_ERR_OK;
     case OP_SKIP_N:
         if ((size_t)(e->end - e->p) < size)
             return TRUNCATED(e->err);
@@ -916,7 +931,9 @@ static ls_err_t run_prog(exec_t *e, uint32_t prog, int depth)
         ls_avro_slot_t *s = &e->slots[op->slot];
         switch (op->op) {
         case OP_SKIP_BOOL:
-        case OP_SKIP_VARINT:
+        case OP_SKIP_INT:
+        case OP_SKIP_LONG:
+        case OP_SKIP_ENUM:
         case OP_SKIP_N:
         case OP_SKIP_BYTES:
             if ((rc = skip_simple(e, op->op, op->a)))
@@ -925,15 +942,18 @@ static ls_err_t run_prog(exec_t *e, uint32_t prog, int depth)
         case OP_SKIP_OPT:
             if (e->p >= e->end)
                 return TRUNCATED(e->err);
-            /* union index 0 and 1 are the single bytes 0x00 and 0x02 */
-            if (*e->p == 2 * op->null_index) {
-                e->p++;
-            } else if (*e->p == 2 * (1 - op->null_index)) {
-                e->p++;
+            /* Union index 0 and 1 are the single bytes 0x00 and 0x02 in
+             * every writer we know; overlong varints take the slow path. */
+            if (*e->p == 0 || *e->p == 2) {
+                v = *e->p++ >> 1;
+            } else if (!ls_avro_read_long(&e->p, e->end, &v)) {
+                return bad(e->err, "bad union index varint");
+            }
+            if (v == 1 - op->null_index) {
                 if ((rc = skip_simple(e, op->sub, op->a)))
                     return rc;
-            } else {
-                return bad(e->err, "invalid union index byte 0x%02x", *e->p);
+            } else if (v != op->null_index) {
+                return bad(e->err, "union index %lld out of range (2 branches)", (long long)v);
             }
             break;
         case OP_SKIP_ARRAY:
@@ -1146,6 +1166,7 @@ static ls_err_t decode_blocks(jdec_t *d, const ls_avro_node_t *w, const ls_avro_
         int64_t count, size;
         if ((rc = read_block(&d->p, d->end, &count, &size, d->err)) || count == 0)
             break;
+        const uint8_t *block_start = d->p;
         for (int64_t i = 0; i < count && !rc; i++) {
             const uint8_t *before = d->p;
             int64_t klen = 0;
@@ -1161,8 +1182,12 @@ static ls_err_t decode_blocks(jdec_t *d, const ls_avro_node_t *w, const ls_avro_
                 break;
             if (map) {
                 char *k = ls_strndup((const char *)key, (size_t)klen);
-                if (strlen(k) != (size_t)klen || json_object_set_new(coll, k, v) != 0)
-                    rc = bad(d->err, "invalid map key");
+                if (strlen(k) != (size_t)klen) {
+                    json_decref(v);
+                    rc = bad(d->err, "map key contains a NUL byte");
+                } else if (json_object_set_new(coll, k, v) != 0) { /* takes v even on failure */
+                    rc = bad(d->err, "map key is not valid UTF-8");
+                }
                 free(k);
             } else {
                 json_array_append_new(coll, v);
@@ -1170,6 +1195,10 @@ static ls_err_t decode_blocks(jdec_t *d, const ls_avro_node_t *w, const ls_avro_
             if (!rc && !charge_item(before, d->p, &d->budget))
                 rc = bad(d->err, "too many empty items");
         }
+        /* The skipping decoders trust a block's byte size; a full decode
+         * checks it, so both never accept different record boundaries. */
+        if (!rc && size >= 0 && d->p - block_start != size)
+            rc = bad(d->err, "block byte size %lld does not match its items", (long long)size);
         if (rc)
             break;
     }
