@@ -1051,6 +1051,9 @@ static ls_err_t run_prog(exec_t *e, uint32_t prog, int depth)
 ls_err_t ls_avro_extractor_run(const ls_avro_extractor_t *x, const uint8_t *body, size_t len,
                                ls_avro_slot_t *slots, ls_error_t *err)
 {
+    static const uint8_t empty[1];
+    if (!body)
+        body = empty;
     memcpy(slots, x->init, x->slot_count * sizeof(*slots));
     exec_t e = {x, body, body + len, slots, err, LS_AVRO_MAX_EMPTY_ITEMS};
     ls_err_t rc = run_prog(&e, x->root, 0);
@@ -1349,6 +1352,9 @@ ls_err_t ls_avro_json_decode_next(const ls_avro_json_decoder_t *dec, const uint8
 ls_err_t ls_avro_json_decode(const ls_avro_json_decoder_t *dec, const uint8_t *body, size_t len,
                              json_t **out, ls_error_t *err)
 {
+    static const uint8_t empty[1];
+    if (!body) /* an empty encoding (type null) may come as NULL, 0 */
+        body = empty;
     const uint8_t *p = body;
     json_t *j;
     ls_err_t rc = ls_avro_json_decode_next(dec, &p, body + len, &j, err);

@@ -32,6 +32,8 @@ static double unit(gen_t *g)
 static json_t *gen(gen_t *g, const ls_avro_node_t *n, int depth)
 {
     char buf[64];
+    if (depth > 48) /* a recursive type without a way out has no finite value */
+        return json_null();
     switch (n->type) {
     case LS_AVRO_NULL:
         return json_null();
