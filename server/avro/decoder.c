@@ -657,9 +657,16 @@ static ls_err_t emit_descend(compiler_t *c, opvec_t *v, const ls_avro_node_t *w,
         for (size_t i = 0; i < w->branch_count; i++) {
             const ls_avro_node_t *b = w->branches[i];
             opvec_t sub = {0};
-            if (b->type == LS_AVRO_RECORD) {
+            const ls_avro_node_t *rb = r ? reader_for(r, b) : b;
+            if (b->type == LS_AVRO_RECORD && !rb) {
                 any_record = true;
-                ls_err_t rc = emit_descend(c, &sub, b, r ? reader_for(r, b) : b, t);
+                emit_skip(c, &sub, b);
+                push_op(&sub,
+                        (op_t){.op = OP_FAIL,
+                               .ptr = "writer union branch not readable by the reader schema"});
+            } else if (b->type == LS_AVRO_RECORD) {
+                any_record = true;
+                ls_err_t rc = emit_descend(c, &sub, b, r ? rb : NULL, t);
                 if (rc) {
                     free(sub.ops);
                     return rc;
@@ -797,6 +804,14 @@ ls_err_t ls_avro_extractor_compile(const ls_avro_node_t *writer, const ls_avro_n
                 t->slot = (int)i;
             }
         }
+    }
+    if (!rc && reader && reader != writer) {
+        ls_compat_result_t res = {0};
+        if (!ls_compat_can_read(reader, writer, &res))
+            rc = ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
+                              "reader schema cannot read writer data: %s",
+                              res.count ? res.items[0].message : "incompatible");
+        ls_compat_result_free(&res);
     }
     ls_avro_extractor_t *x = ls_calloc(1, sizeof(*x));
     x->slot_count = path_count;

@@ -243,6 +243,12 @@ LS_TEST(writer_data_is_resolved_to_the_reader_schema)
     ls_avro_extractor_free(x);
 
     /* The reverse direction is incompatible (reader lacks defaults): refused up front. */
+    const char *one[] = {"i"};
+    x = NULL;
+    LS_CHECK_INT_EQ(
+        ls_avro_extractor_compile(ls_avro_schema_root(r), ls_avro_schema_root(w), one, 1, &x, &err),
+        LS_ERR_INVALID_ARGUMENT);
+    LS_CHECK(x == NULL);
     LS_CHECK_INT_EQ(
         ls_avro_json_decoder_new(ls_avro_schema_root(r), ls_avro_schema_root(w), &d, &err),
         LS_ERR_INVALID_ARGUMENT);
