@@ -220,7 +220,7 @@ enum {
     OP_SKIP_ENUM, /* a = symbol count */
     OP_SKIP_N,
     OP_SKIP_BYTES,
-    OP_SKIP_OPT, /* union {null, simple}: null_index, sub = inner simple op, a = size for N */
+    OP_SKIP_RUN, /* ptr = run_entry_t[a]: consecutive simple skips, optionally nullable */
     OP_SKIP_ARRAY,
     OP_SKIP_MAP,
     OP_SKIP_NODE, /* interpretive (recursive types) */
@@ -237,7 +237,7 @@ enum {
 };
 
 typedef struct {
-    uint8_t op, kind, sub, null_index;
+    uint8_t op, kind;
     uint32_t slot;
     uint32_t a;
     uint32_t n; /* arrays: fixed item width when the item is one SKIP_N, else 0 */
@@ -247,6 +247,18 @@ typedef struct {
 typedef struct {
     uint32_t start, count;
 } prog_t;
+
+#define NOT_A_UNION 0xff
+
+/* One simple value to skip in a run; null_index is the null branch (0 or 1)
+ * of a two-branch union around it, or NOT_A_UNION. Runs let a flat record of
+ * scalars (a ZTF candidate) be skipped by one op in a tight loop instead of
+ * one dispatch per field. */
+typedef struct {
+    uint8_t kind; /* OP_SKIP_N, _INT, _LONG, _BYTES, _BOOL, _ENUM */
+    uint8_t null_index;
+    uint32_t size; /* bytes for N, symbol count for ENUM */
+} run_entry_t;
 
 typedef struct {
     int32_t index; /* reader symbol index, -1 = unreadable */
@@ -292,8 +304,43 @@ static void push_op(opvec_t *v, op_t op)
     v->ops[v->count++] = op;
 }
 
+static void push_simple(opvec_t *v, uint8_t kind, uint8_t null_index, uint32_t size)
+{
+    op_t *last = v->count ? &v->ops[v->count - 1] : NULL;
+    if (!last || last->op != OP_SKIP_RUN) {
+        push_op(v, (op_t){.op = OP_SKIP_RUN});
+        last = &v->ops[v->count - 1];
+    }
+    run_entry_t *ents = (run_entry_t *)last->ptr;
+    if (last->a && null_index == NOT_A_UNION && kind == OP_SKIP_N &&
+        ents[last->a - 1].kind == OP_SKIP_N && ents[last->a - 1].null_index == NOT_A_UNION) {
+        ents[last->a - 1].size += size; /* adjacent fixed-width values: one skip */
+        return;
+    }
+    if (last->a == last->n) {
+        last->n = last->n ? last->n * 2 : 8;
+        ents = ls_realloc(ents, last->n * sizeof(*ents));
+        last->ptr = ents;
+    }
+    ents[last->a++] = (run_entry_t){kind, null_index, size};
+}
+
+static void free_vec(opvec_t *v)
+{
+    for (size_t i = 0; i < v->count; i++)
+        if (v->ops[i].op == OP_SKIP_RUN)
+            free((void *)v->ops[i].ptr);
+    free(v->ops);
+    memset(v, 0, sizeof(*v));
+}
+
 static uint32_t finish_prog(ls_avro_extractor_t *x, opvec_t *v)
 {
+    for (size_t i = 0; i < v->count; i++)
+        if (v->ops[i].op == OP_SKIP_RUN) {
+            GROW(x->owned, x->owned_count, x->owned_cap);
+            x->owned[x->owned_count++] = (void *)v->ops[i].ptr;
+        }
     GROW(x->progs, x->prog_count, x->prog_cap);
     prog_t pr = {(uint32_t)x->op_count, (uint32_t)v->count};
     for (size_t i = 0; i < v->count; i++) {
@@ -381,11 +428,7 @@ static void emit_skip(compiler_t *c, opvec_t *v, const ls_avro_node_t *n)
     if (n->type == LS_AVRO_NULL)
         return;
     if (simple_skip(n, &sop, &size)) {
-        if (sop == OP_SKIP_N && v->count && v->ops[v->count - 1].op == OP_SKIP_N) {
-            v->ops[v->count - 1].a += size; /* merge runs of fixed-width skips */
-            return;
-        }
-        push_op(v, (op_t){.op = sop, .a = size});
+        push_simple(v, sop, NOT_A_UNION, size);
         return;
     }
     bool recursing = false;
@@ -406,10 +449,7 @@ static void emit_skip(compiler_t *c, opvec_t *v, const ls_avro_node_t *n)
             (n->branches[0]->type == LS_AVRO_NULL || n->branches[1]->type == LS_AVRO_NULL)) {
             int null_index = n->branches[0]->type == LS_AVRO_NULL ? 0 : 1;
             if (simple_skip(n->branches[1 - null_index], &sop, &size)) {
-                push_op(v, (op_t){.op = OP_SKIP_OPT,
-                                  .sub = sop,
-                                  .null_index = (uint8_t)null_index,
-                                  .a = size});
+                push_simple(v, sop, (uint8_t)null_index, size);
                 break;
             }
         }
@@ -426,7 +466,12 @@ static void emit_skip(compiler_t *c, opvec_t *v, const ls_avro_node_t *n)
     case LS_AVRO_MAP: {
         opvec_t sub = {0};
         emit_skip(c, &sub, n->items);
-        uint32_t width = sub.count == 1 && sub.ops[0].op == OP_SKIP_N ? sub.ops[0].a : 0;
+        const run_entry_t *only =
+            sub.count == 1 && sub.ops[0].op == OP_SKIP_RUN && sub.ops[0].a == 1
+                ? (const run_entry_t *)sub.ops[0].ptr
+                : NULL;
+        uint32_t width =
+            only && only->kind == OP_SKIP_N && only->null_index == NOT_A_UNION ? only->size : 0;
         uint32_t prog = finish_prog(c->x, &sub);
         push_op(v, (op_t){.op = n->type == LS_AVRO_ARRAY ? OP_SKIP_ARRAY : OP_SKIP_MAP,
                           .a = prog,
@@ -490,7 +535,7 @@ static ls_err_t emit_read(compiler_t *c, opvec_t *v, const ls_avro_node_t *w,
             } else {
                 ls_err_t rc = emit_read(c, &sub, b, rb, slot);
                 if (rc) {
-                    free(sub.ops);
+                    free_vec(&sub);
                     return rc;
                 }
             }
@@ -668,7 +713,7 @@ static ls_err_t emit_descend(compiler_t *c, opvec_t *v, const ls_avro_node_t *w,
                 any_record = true;
                 ls_err_t rc = emit_descend(c, &sub, b, r ? rb : NULL, t);
                 if (rc) {
-                    free(sub.ops);
+                    free_vec(&sub);
                     return rc;
                 }
             } else {
@@ -826,7 +871,7 @@ ls_err_t ls_avro_extractor_compile(const ls_avro_node_t *writer, const ls_avro_n
             rc = emit_descend(&c, &v, writer, reader, &root);
         if (!rc)
             x->root = finish_prog(x, &v);
-        free(v.ops);
+        free_vec(&v);
     }
     trie_free(&root);
     if (rc) {
@@ -881,6 +926,11 @@ static inline ls_err_t skip_simple(exec_t *e, uint8_t op, uint32_t size)
     case OP_SKIP_INT:
     case OP_SKIP_LONG:
     case OP_SKIP_ENUM:
+        if (op != OP_SKIP_ENUM && e->p < e->end &&
+            *e->p < 0x80) { /* one-byte varints: always valid */
+            e->p++;
+            return LS_ERR_OK;
+        }
         if (!ls_avro_read_long(&e->p, e->end, &len))
             return bad(e->err, "bad varint");
         if (op == OP_SKIP_INT && (len < INT32_MIN || len > INT32_MAX))
@@ -901,6 +951,47 @@ static inline ls_err_t skip_simple(exec_t *e, uint8_t op, uint32_t size)
         return LS_ERR_OK;
     }
     }
+}
+
+static ls_err_t skip_run(exec_t *e, const run_entry_t *en, uint32_t count)
+{
+    const uint8_t *p = e->p, *end = e->end;
+    for (const run_entry_t *last = en + count; en < last; en++) {
+        if (en->null_index != NOT_A_UNION) {
+            if (p >= end)
+                return TRUNCATED(e->err);
+            /* Union index 0 and 1 are the single bytes 0x00 and 0x02 in every
+             * writer we know; overlong varints take the slow path. */
+            int64_t branch;
+            if (*p == 0 || *p == 2) {
+                branch = *p++ >> 1;
+            } else if (!ls_avro_read_long(&p, end, &branch)) {
+                e->p = p;
+                return bad(e->err, "bad union index varint");
+            }
+            if (branch == en->null_index)
+                continue;
+            if (branch != 1 - en->null_index) {
+                e->p = p;
+                return bad(e->err, "union index %lld out of range (2 branches)", (long long)branch);
+            }
+        }
+        if (en->kind == OP_SKIP_N) {
+            if ((size_t)(end - p) < en->size)
+                return TRUNCATED(e->err);
+            p += en->size;
+        } else if ((en->kind == OP_SKIP_INT || en->kind == OP_SKIP_LONG) && p < end && *p < 0x80) {
+            p++;
+        } else {
+            e->p = p;
+            ls_err_t rc = skip_simple(e, en->kind, en->size);
+            if (rc)
+                return rc;
+            p = e->p;
+        }
+    }
+    e->p = p;
+    return LS_ERR_OK;
 }
 
 static ls_err_t run_blocks(exec_t *e, const op_t *op, int depth)
@@ -954,22 +1045,9 @@ static ls_err_t run_prog(exec_t *e, uint32_t prog, int depth)
             if ((rc = skip_simple(e, op->op, op->a)))
                 return rc;
             break;
-        case OP_SKIP_OPT:
-            if (e->p >= e->end)
-                return TRUNCATED(e->err);
-            /* Union index 0 and 1 are the single bytes 0x00 and 0x02 in
-             * every writer we know; overlong varints take the slow path. */
-            if (*e->p == 0 || *e->p == 2) {
-                v = *e->p++ >> 1;
-            } else if (!ls_avro_read_long(&e->p, e->end, &v)) {
-                return bad(e->err, "bad union index varint");
-            }
-            if (v == 1 - op->null_index) {
-                if ((rc = skip_simple(e, op->sub, op->a)))
-                    return rc;
-            } else if (v != op->null_index) {
-                return bad(e->err, "union index %lld out of range (2 branches)", (long long)v);
-            }
+        case OP_SKIP_RUN:
+            if ((rc = skip_run(e, (const run_entry_t *)op->ptr, op->a)))
+                return rc;
             break;
         case OP_SKIP_ARRAY:
         case OP_SKIP_MAP:
