@@ -2,10 +2,10 @@
  * Avro binary decoding (compiled extractor, full JSON decode) and encoding.
  *
  * The extractor flattens the writer schema into a list of ops: nested records
- * are inlined, consecutive fixed-width skips merged, nullable scalars skipped
- * by one op, and only unions, arrays and maps branch into sub-programs. A
- * record body is then one pass over the ops with no allocation and no schema
- * lookups. Loop work is bounded by the input size: every array/map item must
+ * are inlined, and consecutive scalars (nullable or not) become one "run" op
+ * skipped in a tight loop, so only wanted values, unions, arrays and maps cost
+ * a dispatch. A record body is then one pass over the ops with no allocation
+ * and no schemalookups. Loop work is bounded by the input size: every array/map item must
  * consume input or be paid for from a per-run budget of empty items.
  */
 #include "avro/decoder.h"
@@ -213,6 +213,7 @@ ls_err_t ls_avro_skip(const ls_avro_node_t *writer, const uint8_t **p, const uin
 
 /* ---- extractor ---- */
 
+/* OP_SKIP_BOOL..OP_SKIP_BYTES only appear as run entry kinds. */
 enum {
     OP_SKIP_BOOL,
     OP_SKIP_INT,
@@ -1036,15 +1037,6 @@ static ls_err_t run_prog(exec_t *e, uint32_t prog, int depth)
     for (; op < last; op++) {
         ls_avro_slot_t *s = &e->slots[op->slot];
         switch (op->op) {
-        case OP_SKIP_BOOL:
-        case OP_SKIP_INT:
-        case OP_SKIP_LONG:
-        case OP_SKIP_ENUM:
-        case OP_SKIP_N:
-        case OP_SKIP_BYTES:
-            if ((rc = skip_simple(e, op->op, op->a)))
-                return rc;
-            break;
         case OP_SKIP_RUN:
             if ((rc = skip_run(e, (const run_entry_t *)op->ptr, op->a)))
                 return rc;
