@@ -5,8 +5,9 @@
  * are inlined, and consecutive scalars (nullable or not) become one "run" op
  * skipped in a tight loop, so only wanted values, unions, arrays and maps cost
  * a dispatch. A record body is then one pass over the ops with no allocation
- * and no schemalookups. Loop work is bounded by the input size: every array/map item must
- * consume input or be paid for from a per-run budget of empty items.
+ * and no schema lookups. Loop work is bounded by the input size: every
+ * array/map item must consume input or be paid for from a per-run budget of
+ * empty items.
  */
 #include "avro/decoder.h"
 
