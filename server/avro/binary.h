@@ -45,18 +45,6 @@ static inline bool ls_avro_read_int(const uint8_t **pp, const uint8_t *end, int3
     return true;
 }
 
-static inline bool ls_avro_skip_varint(const uint8_t **pp, const uint8_t *end)
-{
-    const uint8_t *p = *pp;
-    const uint8_t *lim = end - p > 10 ? p + 10 : end;
-    while (p < lim)
-        if (!(*p++ & 0x80)) {
-            *pp = p;
-            return true;
-        }
-    return false;
-}
-
 static inline float ls_avro_get_float(const uint8_t *p)
 {
     uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -82,7 +70,7 @@ typedef struct {
 
 static inline uint8_t *ls_avro_buf_reserve(ls_avro_buf_t *b, size_t n)
 {
-    if (b->cap - b->len < n) {
+    if (b->cap - b->len < n || !b->data) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap - b->len < n)
             cap *= 2;

@@ -2,11 +2,12 @@
  * Avro binary decoding (compiled extractor, full JSON decode) and encoding.
  *
  * The extractor flattens the writer schema into a list of ops: nested records
- * are inlined, consecutive fixed-width skips merged, nullable scalars skipped
- * by one op, and only unions, arrays and maps branch into sub-programs. A
- * record body is then one pass over the ops with no allocation and no schema
- * lookups. Loop work is bounded by the input size: every array/map item must
- * consume input or be paid for from a per-run budget of empty items.
+ * are inlined, and consecutive scalars (nullable or not) become one "run" op
+ * skipped in a tight loop, so only wanted values, unions, arrays and maps cost
+ * a dispatch. A record body is then one pass over the ops with no allocation
+ * and no schema lookups. Loop work is bounded by the input size: every
+ * array/map item must consume input or be paid for from a per-run budget of
+ * empty items.
  */
 #include "avro/decoder.h"
 
@@ -36,45 +37,17 @@ static ls_err_t bad(ls_error_t *err, const char *fmt, ...)
 
 /* ---- shared helpers ---- */
 
-static bool names_match(const ls_avro_node_t *r, const ls_avro_node_t *w)
-{
-    if (strcmp(r->name, w->name) == 0)
-        return true;
-    for (size_t i = 0; i < r->alias_count; i++)
-        if (strcmp(r->aliases[i], w->fullname) == 0)
-            return true;
-    return false;
-}
-
-static bool promotable(ls_avro_type_t r, ls_avro_type_t w)
-{
-    switch (r) {
-    case LS_AVRO_LONG:
-        return w == LS_AVRO_INT;
-    case LS_AVRO_FLOAT:
-        return w == LS_AVRO_INT || w == LS_AVRO_LONG;
-    case LS_AVRO_DOUBLE:
-        return w == LS_AVRO_INT || w == LS_AVRO_LONG || w == LS_AVRO_FLOAT;
-    case LS_AVRO_STRING:
-        return w == LS_AVRO_BYTES;
-    case LS_AVRO_BYTES:
-        return w == LS_AVRO_STRING;
-    default:
-        return false;
-    }
-}
-
 /* The reader union branch that reads writer type w: first an exact match
  * (same type, same name for named types), then a promotion. */
 static const ls_avro_node_t *match_branch(const ls_avro_node_t *ru, const ls_avro_node_t *w)
 {
     for (size_t i = 0; i < ru->branch_count; i++) {
         const ls_avro_node_t *b = ru->branches[i];
-        if (b->type == w->type && (!ls_avro_type_is_named(b->type) || names_match(b, w)))
+        if (b->type == w->type && (!ls_avro_type_is_named(b->type) || ls_avro_names_match(b, w)))
             return b;
     }
     for (size_t i = 0; i < ru->branch_count; i++)
-        if (promotable(ru->branches[i]->type, w->type))
+        if (ls_avro_promotes(ru->branches[i]->type, w->type))
             return ru->branches[i];
     return NULL;
 }
@@ -85,8 +58,8 @@ static const ls_avro_node_t *reader_for(const ls_avro_node_t *r, const ls_avro_n
     if (r->type == LS_AVRO_UNION)
         return match_branch(r, w);
     if (r->type == w->type)
-        return (!ls_avro_type_is_named(r->type) || names_match(r, w)) ? r : NULL;
-    return promotable(r->type, w->type) ? r : NULL;
+        return (!ls_avro_type_is_named(r->type) || ls_avro_names_match(r, w)) ? r : NULL;
+    return ls_avro_promotes(r->type, w->type) ? r : NULL;
 }
 
 static int reader_field_for(const ls_avro_node_t *r, const char *writer_name)
@@ -166,8 +139,10 @@ static ls_err_t skip_value(const ls_avro_node_t *n, const uint8_t **pp, const ui
         return LS_ERR_OK;
     case LS_AVRO_INT:
     case LS_AVRO_LONG:
-        if (!ls_avro_skip_varint(pp, end))
+        if (!ls_avro_read_long(pp, end, &v))
             return bad(err, "bad varint");
+        if (n->type == LS_AVRO_INT && (v < INT32_MIN || v > INT32_MAX))
+            return bad(err, "int value out of range");
         return LS_ERR_OK;
     case LS_AVRO_ENUM:
         if (!ls_avro_read_long(pp, end, &v))
@@ -239,12 +214,15 @@ ls_err_t ls_avro_skip(const ls_avro_node_t *writer, const uint8_t **p, const uin
 
 /* ---- extractor ---- */
 
+/* OP_SKIP_BOOL..OP_SKIP_BYTES only appear as run entry kinds. */
 enum {
     OP_SKIP_BOOL,
-    OP_SKIP_VARINT,
+    OP_SKIP_INT,
+    OP_SKIP_LONG,
+    OP_SKIP_ENUM, /* a = symbol count */
     OP_SKIP_N,
     OP_SKIP_BYTES,
-    OP_SKIP_OPT, /* union {null, simple}: null_index, sub = inner simple op, a = size for N */
+    OP_SKIP_RUN, /* ptr = run_entry_t[a]: consecutive simple skips, optionally nullable */
     OP_SKIP_ARRAY,
     OP_SKIP_MAP,
     OP_SKIP_NODE, /* interpretive (recursive types) */
@@ -261,7 +239,7 @@ enum {
 };
 
 typedef struct {
-    uint8_t op, kind, sub, null_index;
+    uint8_t op, kind;
     uint32_t slot;
     uint32_t a;
     uint32_t n; /* arrays: fixed item width when the item is one SKIP_N, else 0 */
@@ -271,6 +249,18 @@ typedef struct {
 typedef struct {
     uint32_t start, count;
 } prog_t;
+
+#define NOT_A_UNION 0xff
+
+/* One simple value to skip in a run; null_index is the null branch (0 or 1)
+ * of a two-branch union around it, or NOT_A_UNION. Runs let a flat record of
+ * scalars (a ZTF candidate) be skipped by one op in a tight loop instead of
+ * one dispatch per field. */
+typedef struct {
+    uint8_t kind; /* OP_SKIP_N, _INT, _LONG, _BYTES, _BOOL, _ENUM */
+    uint8_t null_index;
+    uint32_t size; /* bytes for N, symbol count for ENUM */
+} run_entry_t;
 
 typedef struct {
     int32_t index; /* reader symbol index, -1 = unreadable */
@@ -316,8 +306,43 @@ static void push_op(opvec_t *v, op_t op)
     v->ops[v->count++] = op;
 }
 
+static void push_simple(opvec_t *v, uint8_t kind, uint8_t null_index, uint32_t size)
+{
+    op_t *last = v->count ? &v->ops[v->count - 1] : NULL;
+    if (!last || last->op != OP_SKIP_RUN) {
+        push_op(v, (op_t){.op = OP_SKIP_RUN});
+        last = &v->ops[v->count - 1];
+    }
+    run_entry_t *ents = (run_entry_t *)last->ptr;
+    if (last->a && null_index == NOT_A_UNION && kind == OP_SKIP_N &&
+        ents[last->a - 1].kind == OP_SKIP_N && ents[last->a - 1].null_index == NOT_A_UNION) {
+        ents[last->a - 1].size += size; /* adjacent fixed-width values: one skip */
+        return;
+    }
+    if (last->a == last->n) {
+        last->n = last->n ? last->n * 2 : 8;
+        ents = ls_realloc(ents, last->n * sizeof(*ents));
+        last->ptr = ents;
+    }
+    ents[last->a++] = (run_entry_t){kind, null_index, size};
+}
+
+static void free_vec(opvec_t *v)
+{
+    for (size_t i = 0; i < v->count; i++)
+        if (v->ops[i].op == OP_SKIP_RUN)
+            free((void *)v->ops[i].ptr);
+    free(v->ops);
+    memset(v, 0, sizeof(*v));
+}
+
 static uint32_t finish_prog(ls_avro_extractor_t *x, opvec_t *v)
 {
+    for (size_t i = 0; i < v->count; i++)
+        if (v->ops[i].op == OP_SKIP_RUN) {
+            GROW(x->owned, x->owned_count, x->owned_cap);
+            x->owned[x->owned_count++] = (void *)v->ops[i].ptr;
+        }
     GROW(x->progs, x->prog_count, x->prog_cap);
     prog_t pr = {(uint32_t)x->op_count, (uint32_t)v->count};
     for (size_t i = 0; i < v->count; i++) {
@@ -374,8 +399,14 @@ static bool simple_skip(const ls_avro_node_t *n, uint8_t *op, uint32_t *size)
         *op = OP_SKIP_BOOL;
         return true;
     case LS_AVRO_INT:
+        *op = OP_SKIP_INT;
+        return true;
     case LS_AVRO_LONG:
-        *op = OP_SKIP_VARINT;
+        *op = OP_SKIP_LONG;
+        return true;
+    case LS_AVRO_ENUM:
+        *op = OP_SKIP_ENUM;
+        *size = (uint32_t)n->symbol_count;
         return true;
     case LS_AVRO_FLOAT:
     case LS_AVRO_DOUBLE:
@@ -399,11 +430,7 @@ static void emit_skip(compiler_t *c, opvec_t *v, const ls_avro_node_t *n)
     if (n->type == LS_AVRO_NULL)
         return;
     if (simple_skip(n, &sop, &size)) {
-        if (sop == OP_SKIP_N && v->count && v->ops[v->count - 1].op == OP_SKIP_N) {
-            v->ops[v->count - 1].a += size; /* merge runs of fixed-width skips */
-            return;
-        }
-        push_op(v, (op_t){.op = sop, .a = size});
+        push_simple(v, sop, NOT_A_UNION, size);
         return;
     }
     bool recursing = false;
@@ -415,9 +442,6 @@ static void emit_skip(compiler_t *c, opvec_t *v, const ls_avro_node_t *n)
     }
     c->stack[c->depth++] = n;
     switch (n->type) {
-    case LS_AVRO_ENUM:
-        push_op(v, (op_t){.op = OP_SKIP_VARINT});
-        break;
     case LS_AVRO_RECORD:
         for (size_t i = 0; i < n->field_count; i++)
             emit_skip(c, v, n->fields[i].type);
@@ -427,10 +451,7 @@ static void emit_skip(compiler_t *c, opvec_t *v, const ls_avro_node_t *n)
             (n->branches[0]->type == LS_AVRO_NULL || n->branches[1]->type == LS_AVRO_NULL)) {
             int null_index = n->branches[0]->type == LS_AVRO_NULL ? 0 : 1;
             if (simple_skip(n->branches[1 - null_index], &sop, &size)) {
-                push_op(v, (op_t){.op = OP_SKIP_OPT,
-                                  .sub = sop,
-                                  .null_index = (uint8_t)null_index,
-                                  .a = size});
+                push_simple(v, sop, (uint8_t)null_index, size);
                 break;
             }
         }
@@ -447,7 +468,12 @@ static void emit_skip(compiler_t *c, opvec_t *v, const ls_avro_node_t *n)
     case LS_AVRO_MAP: {
         opvec_t sub = {0};
         emit_skip(c, &sub, n->items);
-        uint32_t width = sub.count == 1 && sub.ops[0].op == OP_SKIP_N ? sub.ops[0].a : 0;
+        const run_entry_t *only =
+            sub.count == 1 && sub.ops[0].op == OP_SKIP_RUN && sub.ops[0].a == 1
+                ? (const run_entry_t *)sub.ops[0].ptr
+                : NULL;
+        uint32_t width =
+            only && only->kind == OP_SKIP_N && only->null_index == NOT_A_UNION ? only->size : 0;
         uint32_t prog = finish_prog(c->x, &sub);
         push_op(v, (op_t){.op = n->type == LS_AVRO_ARRAY ? OP_SKIP_ARRAY : OP_SKIP_MAP,
                           .a = prog,
@@ -511,7 +537,7 @@ static ls_err_t emit_read(compiler_t *c, opvec_t *v, const ls_avro_node_t *w,
             } else {
                 ls_err_t rc = emit_read(c, &sub, b, rb, slot);
                 if (rc) {
-                    free(sub.ops);
+                    free_vec(&sub);
                     return rc;
                 }
             }
@@ -574,7 +600,7 @@ static ls_err_t emit_read(compiler_t *c, opvec_t *v, const ls_avro_node_t *w,
         return compile_error(c, slot, "the value is a %s, only scalar values can be extracted",
                              ls_avro_type_name(w->type));
     }
-    if (r != w && r->type != w->type && !promotable(r->type, w->type))
+    if (r != w && r->type != w->type && !ls_avro_promotes(r->type, w->type))
         return compile_error(c, slot, "reader type %s cannot read writer type",
                              ls_avro_type_name(r->type));
     push_op(v, op);
@@ -678,11 +704,18 @@ static ls_err_t emit_descend(compiler_t *c, opvec_t *v, const ls_avro_node_t *w,
         for (size_t i = 0; i < w->branch_count; i++) {
             const ls_avro_node_t *b = w->branches[i];
             opvec_t sub = {0};
-            if (b->type == LS_AVRO_RECORD) {
+            const ls_avro_node_t *rb = r ? reader_for(r, b) : b;
+            if (b->type == LS_AVRO_RECORD && !rb) {
                 any_record = true;
-                ls_err_t rc = emit_descend(c, &sub, b, r ? reader_for(r, b) : b, t);
+                emit_skip(c, &sub, b);
+                push_op(&sub,
+                        (op_t){.op = OP_FAIL,
+                               .ptr = "writer union branch not readable by the reader schema"});
+            } else if (b->type == LS_AVRO_RECORD) {
+                any_record = true;
+                ls_err_t rc = emit_descend(c, &sub, b, r ? rb : NULL, t);
                 if (rc) {
-                    free(sub.ops);
+                    free_vec(&sub);
                     return rc;
                 }
             } else {
@@ -700,7 +733,7 @@ static ls_err_t emit_descend(compiler_t *c, opvec_t *v, const ls_avro_node_t *w,
                              t->name);
     if (r && r->type == LS_AVRO_UNION)
         r = match_branch(r, w);
-    if (r && (r->type != LS_AVRO_RECORD || !names_match(r, w)))
+    if (r && (r->type != LS_AVRO_RECORD || !ls_avro_names_match(r, w)))
         return compile_error(c, -1, "reader schema cannot read record \"%s\"", w->fullname);
     if (c->depth >= LS_AVRO_MAX_DEPTH)
         return compile_error(c, -1, "path deeper than %s levels", "64");
@@ -819,6 +852,14 @@ ls_err_t ls_avro_extractor_compile(const ls_avro_node_t *writer, const ls_avro_n
             }
         }
     }
+    if (!rc && reader && reader != writer) {
+        ls_compat_result_t res = {0};
+        if (!ls_compat_can_read(reader, writer, &res))
+            rc = ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
+                              "reader schema cannot read writer data: %s",
+                              res.count ? res.items[0].message : "incompatible");
+        ls_compat_result_free(&res);
+    }
     ls_avro_extractor_t *x = ls_calloc(1, sizeof(*x));
     x->slot_count = path_count;
     x->init = ls_calloc(path_count + 1, sizeof(ls_avro_slot_t));
@@ -832,7 +873,7 @@ ls_err_t ls_avro_extractor_compile(const ls_avro_node_t *writer, const ls_avro_n
             rc = emit_descend(&c, &v, writer, reader, &root);
         if (!rc)
             x->root = finish_prog(x, &v);
-        free(v.ops);
+        free_vec(&v);
     }
     trie_free(&root);
     if (rc) {
@@ -884,8 +925,21 @@ static inline ls_err_t skip_simple(exec_t *e, uint8_t op, uint32_t size)
             return bad(e->err, "invalid boolean byte 0x%02x", *e->p);
         e->p++;
         return LS_ERR_OK;
-    case OP_SKIP_VARINT:
-        return ls_avro_skip_varint(&e->p, e->end) ? LS_ERR_OK : bad(e->err, "bad varint");
+    case OP_SKIP_INT:
+    case OP_SKIP_LONG:
+    case OP_SKIP_ENUM:
+        if (op != OP_SKIP_ENUM && e->p < e->end &&
+            *e->p < 0x80) { /* one-byte varints: always valid */
+            e->p++;
+            return LS_ERR_OK;
+        }
+        if (!ls_avro_read_long(&e->p, e->end, &len))
+            return bad(e->err, "bad varint");
+        if (op == OP_SKIP_INT && (len < INT32_MIN || len > INT32_MAX))
+            return bad(e->err, "int value out of range");
+        if (op == OP_SKIP_ENUM && (len < 0 || len >= size))
+            return bad(e->err, "enum index %lld out of range", (long long)len);
+        return LS_ERR_OK;
     case OP_SKIP_N:
         if ((size_t)(e->end - e->p) < size)
             return TRUNCATED(e->err);
@@ -899,6 +953,47 @@ static inline ls_err_t skip_simple(exec_t *e, uint8_t op, uint32_t size)
         return LS_ERR_OK;
     }
     }
+}
+
+static ls_err_t skip_run(exec_t *e, const run_entry_t *en, uint32_t count)
+{
+    const uint8_t *p = e->p, *end = e->end;
+    for (const run_entry_t *last = en + count; en < last; en++) {
+        if (en->null_index != NOT_A_UNION) {
+            if (p >= end)
+                return TRUNCATED(e->err);
+            /* Union index 0 and 1 are the single bytes 0x00 and 0x02 in every
+             * writer we know; overlong varints take the slow path. */
+            int64_t branch;
+            if (*p == 0 || *p == 2) {
+                branch = *p++ >> 1;
+            } else if (!ls_avro_read_long(&p, end, &branch)) {
+                e->p = p;
+                return bad(e->err, "bad union index varint");
+            }
+            if (branch == en->null_index)
+                continue;
+            if (branch != 1 - en->null_index) {
+                e->p = p;
+                return bad(e->err, "union index %lld out of range (2 branches)", (long long)branch);
+            }
+        }
+        if (en->kind == OP_SKIP_N) {
+            if ((size_t)(end - p) < en->size)
+                return TRUNCATED(e->err);
+            p += en->size;
+        } else if ((en->kind == OP_SKIP_INT || en->kind == OP_SKIP_LONG) && p < end && *p < 0x80) {
+            p++;
+        } else {
+            e->p = p;
+            ls_err_t rc = skip_simple(e, en->kind, en->size);
+            if (rc)
+                return rc;
+            p = e->p;
+        }
+    }
+    e->p = p;
+    return LS_ERR_OK;
 }
 
 static ls_err_t run_blocks(exec_t *e, const op_t *op, int depth)
@@ -943,26 +1038,9 @@ static ls_err_t run_prog(exec_t *e, uint32_t prog, int depth)
     for (; op < last; op++) {
         ls_avro_slot_t *s = &e->slots[op->slot];
         switch (op->op) {
-        case OP_SKIP_BOOL:
-        case OP_SKIP_VARINT:
-        case OP_SKIP_N:
-        case OP_SKIP_BYTES:
-            if ((rc = skip_simple(e, op->op, op->a)))
+        case OP_SKIP_RUN:
+            if ((rc = skip_run(e, (const run_entry_t *)op->ptr, op->a)))
                 return rc;
-            break;
-        case OP_SKIP_OPT:
-            if (e->p >= e->end)
-                return TRUNCATED(e->err);
-            /* union index 0 and 1 are the single bytes 0x00 and 0x02 */
-            if (*e->p == 2 * op->null_index) {
-                e->p++;
-            } else if (*e->p == 2 * (1 - op->null_index)) {
-                e->p++;
-                if ((rc = skip_simple(e, op->sub, op->a)))
-                    return rc;
-            } else {
-                return bad(e->err, "invalid union index byte 0x%02x", *e->p);
-            }
             break;
         case OP_SKIP_ARRAY:
         case OP_SKIP_MAP:
@@ -1059,6 +1137,9 @@ static ls_err_t run_prog(exec_t *e, uint32_t prog, int depth)
 ls_err_t ls_avro_extractor_run(const ls_avro_extractor_t *x, const uint8_t *body, size_t len,
                                ls_avro_slot_t *slots, ls_error_t *err)
 {
+    static const uint8_t empty[1];
+    if (!body)
+        body = empty;
     memcpy(slots, x->init, x->slot_count * sizeof(*slots));
     exec_t e = {x, body, body + len, slots, err, LS_AVRO_MAX_EMPTY_ITEMS};
     ls_err_t rc = run_prog(&e, x->root, 0);
@@ -1150,7 +1231,7 @@ static ls_err_t decode_record(jdec_t *d, const ls_avro_node_t *w, const ls_avro_
             }
         }
         if (!rc)
-            json_object_set_new(obj, r->fields[i].name, vals[i]);
+            json_object_set_new_nocheck(obj, r->fields[i].name, vals[i]);
         else
             json_decref(vals[i]);
     }
@@ -1174,6 +1255,7 @@ static ls_err_t decode_blocks(jdec_t *d, const ls_avro_node_t *w, const ls_avro_
         int64_t count, size;
         if ((rc = read_block(&d->p, d->end, &count, &size, d->err)) || count == 0)
             break;
+        const uint8_t *block_start = d->p;
         for (int64_t i = 0; i < count && !rc; i++) {
             const uint8_t *before = d->p;
             int64_t klen = 0;
@@ -1189,8 +1271,12 @@ static ls_err_t decode_blocks(jdec_t *d, const ls_avro_node_t *w, const ls_avro_
                 break;
             if (map) {
                 char *k = ls_strndup((const char *)key, (size_t)klen);
-                if (strlen(k) != (size_t)klen || json_object_set_new(coll, k, v) != 0)
-                    rc = bad(d->err, "invalid map key");
+                if (strlen(k) != (size_t)klen) {
+                    json_decref(v);
+                    rc = bad(d->err, "map key contains a NUL byte");
+                } else if (json_object_set_new(coll, k, v) != 0) { /* takes v even on failure */
+                    rc = bad(d->err, "map key is not valid UTF-8");
+                }
                 free(k);
             } else {
                 json_array_append_new(coll, v);
@@ -1198,6 +1284,10 @@ static ls_err_t decode_blocks(jdec_t *d, const ls_avro_node_t *w, const ls_avro_
             if (!rc && !charge_item(before, d->p, &d->budget))
                 rc = bad(d->err, "too many empty items");
         }
+        /* The skipping decoders trust a block's byte size; a full decode
+         * checks it, so both never accept different record boundaries. */
+        if (!rc && size >= 0 && d->p - block_start != size)
+            rc = bad(d->err, "block byte size %lld does not match its items", (long long)size);
         if (rc)
             break;
     }
@@ -1348,6 +1438,9 @@ ls_err_t ls_avro_json_decode_next(const ls_avro_json_decoder_t *dec, const uint8
 ls_err_t ls_avro_json_decode(const ls_avro_json_decoder_t *dec, const uint8_t *body, size_t len,
                              json_t **out, ls_error_t *err)
 {
+    static const uint8_t empty[1];
+    if (!body) /* an empty encoding (type null) may come as NULL, 0 */
+        body = empty;
     const uint8_t *p = body;
     json_t *j;
     ls_err_t rc = ls_avro_json_decode_next(dec, &p, body + len, &j, err);

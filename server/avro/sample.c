@@ -32,6 +32,8 @@ static double unit(gen_t *g)
 static json_t *gen(gen_t *g, const ls_avro_node_t *n, int depth)
 {
     char buf[64];
+    if (depth > 48) /* a recursive type without a way out has no finite value */
+        return json_null();
     switch (n->type) {
     case LS_AVRO_NULL:
         return json_null();
@@ -40,7 +42,8 @@ static json_t *gen(gen_t *g, const ls_avro_node_t *n, int depth)
     case LS_AVRO_INT:
         return json_integer((json_int_t)(int32_t)next(g) / 4);
     case LS_AVRO_LONG:
-        return json_integer((json_int_t)(next(g) >> 2) - (json_int_t)(1ULL << 61));
+        /* within +-2^51 so JavaScript clients (avsc) read longs exactly */
+        return json_integer((json_int_t)(next(g) >> 12) - (json_int_t)(1ULL << 51));
     case LS_AVRO_FLOAT:
         return json_real((double)((int64_t)(next(g) % 2000000) - 1000000) / 1024.0);
     case LS_AVRO_DOUBLE:

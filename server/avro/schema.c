@@ -541,6 +541,34 @@ json_t *ls_avro_node_attribute(const ls_avro_node_t *node, const char *key)
     return json_is_object(node->json) ? json_object_get(node->json, key) : NULL;
 }
 
+bool ls_avro_names_match(const ls_avro_node_t *reader, const ls_avro_node_t *writer)
+{
+    if (strcmp(reader->name, writer->name) == 0)
+        return true;
+    for (size_t i = 0; i < reader->alias_count; i++)
+        if (strcmp(reader->aliases[i], writer->fullname) == 0)
+            return true;
+    return false;
+}
+
+bool ls_avro_promotes(ls_avro_type_t reader, ls_avro_type_t writer)
+{
+    switch (reader) {
+    case LS_AVRO_LONG:
+        return writer == LS_AVRO_INT;
+    case LS_AVRO_FLOAT:
+        return writer == LS_AVRO_INT || writer == LS_AVRO_LONG;
+    case LS_AVRO_DOUBLE:
+        return writer == LS_AVRO_INT || writer == LS_AVRO_LONG || writer == LS_AVRO_FLOAT;
+    case LS_AVRO_STRING:
+        return writer == LS_AVRO_BYTES;
+    case LS_AVRO_BYTES:
+        return writer == LS_AVRO_STRING;
+    default:
+        return false;
+    }
+}
+
 int ls_avro_record_field_index(const ls_avro_node_t *record, const char *name)
 {
     for (size_t i = 0; i < record->field_count; i++)

@@ -146,6 +146,16 @@ const char *ls_avro_type_name(ls_avro_type_t type);
 /* True for record, enum and fixed. */
 bool ls_avro_type_is_named(ls_avro_type_t type);
 
+/* Schema resolution's name rule for named types: the reader's unqualified
+ * name equals the writer's, or one of the reader's aliases is the writer's
+ * fullname (Avro's Java checker and Confluent compare this way). */
+bool ls_avro_names_match(const ls_avro_node_t *reader, const ls_avro_node_t *writer);
+
+/* True when a reader of type reader reads a writer of the different type
+ * writer by promotion: int->long/float/double, long->float/double,
+ * float->double, string<->bytes. */
+bool ls_avro_promotes(ls_avro_type_t reader, ls_avro_type_t writer);
+
 /* Index of the record field with this name, or -1. */
 int ls_avro_record_field_index(const ls_avro_node_t *record, const char *name);
 

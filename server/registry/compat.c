@@ -84,23 +84,11 @@ static const char *describe(const ls_avro_node_t *n)
     return ls_avro_type_is_named(n->type) ? n->fullname : ls_avro_type_name(n->type);
 }
 
-/* Java compares unqualified names, or a reader alias against the writer's
- * fullname. */
-static bool names_match(const ls_avro_node_t *reader, const ls_avro_node_t *writer)
-{
-    if (strcmp(reader->name, writer->name) == 0)
-        return true;
-    for (size_t i = 0; i < reader->alias_count; i++)
-        if (strcmp(reader->aliases[i], writer->fullname) == 0)
-            return true;
-    return false;
-}
-
 static bool check(checker_t *c, const ls_avro_node_t *r, const ls_avro_node_t *w);
 
 static bool check_name(checker_t *c, const ls_avro_node_t *r, const ls_avro_node_t *w)
 {
-    if (names_match(r, w))
+    if (ls_avro_names_match(r, w))
         return true;
     add_reason(c, LS_COMPAT_NAME_MISMATCH, "/name",
                "expected: %s (reader type %s has a different name)", w->fullname, r->fullname);
@@ -235,23 +223,7 @@ static bool check(checker_t *c, const ls_avro_node_t *r, const ls_avro_node_t *w
             c->path[mark] = 0;
         }
     } else {
-        ls_avro_type_t wt = w->type;
         switch (r->type) {
-        case LS_AVRO_LONG:
-            ok = wt == LS_AVRO_INT;
-            break;
-        case LS_AVRO_FLOAT:
-            ok = wt == LS_AVRO_INT || wt == LS_AVRO_LONG;
-            break;
-        case LS_AVRO_DOUBLE:
-            ok = wt == LS_AVRO_INT || wt == LS_AVRO_LONG || wt == LS_AVRO_FLOAT;
-            break;
-        case LS_AVRO_BYTES:
-            ok = wt == LS_AVRO_STRING;
-            break;
-        case LS_AVRO_STRING:
-            ok = wt == LS_AVRO_BYTES;
-            break;
         case LS_AVRO_UNION:
             ok = false;
             for (size_t i = 0; i < r->branch_count && !ok; i++)
@@ -264,7 +236,7 @@ static bool check(checker_t *c, const ls_avro_node_t *r, const ls_avro_node_t *w
                 goto done;
             return false;
         default:
-            ok = false;
+            ok = ls_avro_promotes(r->type, w->type);
         }
         if (!ok)
             add_reason(c, LS_COMPAT_TYPE_MISMATCH, NULL,

@@ -243,6 +243,12 @@ LS_TEST(writer_data_is_resolved_to_the_reader_schema)
     ls_avro_extractor_free(x);
 
     /* The reverse direction is incompatible (reader lacks defaults): refused up front. */
+    const char *one[] = {"i"};
+    x = NULL;
+    LS_CHECK_INT_EQ(
+        ls_avro_extractor_compile(ls_avro_schema_root(r), ls_avro_schema_root(w), one, 1, &x, &err),
+        LS_ERR_INVALID_ARGUMENT);
+    LS_CHECK(x == NULL);
     LS_CHECK_INT_EQ(
         ls_avro_json_decoder_new(ls_avro_schema_root(r), ls_avro_schema_root(w), &d, &err),
         LS_ERR_INVALID_ARGUMENT);
@@ -333,6 +339,54 @@ LS_TEST(malformed_input_is_an_error_never_a_crash)
     ls_avro_schema_free(s);
 }
 
+/* Regressions found by tests/fuzz/avro_decode_fuzz.c: the three decoders must
+ * agree on what is one valid record. */
+LS_TEST(decoders_agree_on_edge_encodings_found_by_fuzzing)
+{
+    ls_avro_schema_t *s =
+        parse("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"v\",\"type\":\"int\"},"
+              "{\"name\":\"o\",\"type\":[\"null\",\"long\"]},"
+              "{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":\"null\"}}]}");
+    const ls_avro_node_t *root = ls_avro_schema_root(s);
+    ls_avro_json_decoder_t *d;
+    ls_avro_extractor_t *x;
+    ls_error_t err;
+    const char *paths[] = {"v", "o"};
+    LS_REQUIRE(ls_avro_json_decoder_new(root, NULL, &d, &err) == LS_ERR_OK);
+    LS_REQUIRE(ls_avro_extractor_compile(root, NULL, paths, 2, &x, &err) == LS_ERR_OK);
+    static const struct {
+        uint8_t bytes[16];
+        size_t len;
+        bool valid;
+    } cases[] = {
+        {{0x02, 0x82, 0x00, 0x04, 0x00}, 5, true},              /* overlong union index 1 */
+        {{0xfe, 0xff, 0xff, 0xff, 0x1f, 0x00, 0x00}, 7, false}, /* int beyond 32 bits */
+        {{0x02, 0x00, 0x01, 0x00, 0x02, 'k', 0x00},
+         7,
+         false}, /* block size 0 but 2 bytes of items */
+        {{0x02, 0x00, 0x01, 0x04, 0x02, 'k', 0x00}, 7, true}, /* block size 2: right */
+        {{0x02, 0x00, 0x02, 0x02, 0x00, 0x00}, 6, false}, /* map key with a NUL byte (JSON only) */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *out = NULL;
+        ls_avro_slot_t sl[2];
+        ls_err_t jrc = ls_avro_json_decode(d, cases[i].bytes, cases[i].len, &out, &err);
+        LS_CHECK_INT_EQ(jrc, cases[i].valid ? LS_ERR_OK : LS_ERR_INVALID_ARGUMENT);
+        json_decref(out);
+        if (i == 2 || i == 4)
+            continue; /* skipping decoders trust block sizes and do not look at keys */
+        LS_CHECK_INT_EQ(ls_avro_extractor_run(x, cases[i].bytes, cases[i].len, sl, &err),
+                        cases[i].valid ? LS_ERR_OK : LS_ERR_INVALID_ARGUMENT);
+        const uint8_t *p = cases[i].bytes;
+        ls_err_t src = ls_avro_skip(root, &p, cases[i].bytes + cases[i].len, &err);
+        LS_CHECK(cases[i].valid ? src == LS_ERR_OK && p == cases[i].bytes + cases[i].len
+                                : src != LS_ERR_OK);
+    }
+    ls_avro_extractor_free(x);
+    ls_avro_json_decoder_free(d);
+    ls_avro_schema_free(s);
+}
+
 LS_TEST(invalid_utf8_string_fails_json_decode)
 {
     ls_avro_schema_t *s = parse("\"string\"");
@@ -403,6 +457,7 @@ LS_TEST_MAIN(LS_T(vqe_and_alert_records_round_trip_through_encoder_and_json_deco
              LS_T(extractor_rejects_unknown_and_non_scalar_paths),
              LS_T(writer_data_is_resolved_to_the_reader_schema),
              LS_T(malformed_input_is_an_error_never_a_crash),
+             LS_T(decoders_agree_on_edge_encodings_found_by_fuzzing),
              LS_T(invalid_utf8_string_fails_json_decode),
              LS_T(encoder_reports_the_path_of_a_value_that_does_not_fit),
              LS_T(confluent_framing_round_trips_and_rejects_bad_headers))
