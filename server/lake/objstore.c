@@ -203,6 +203,8 @@ ls_err_t ls_objstore_open(uv_loop_t *loop, const char *url, const ls_objstore_op
         return ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
                             "object store URL must start with file:// or s3://, got \"%s\"", url);
     }
+    if (rc == LS_ERR_OK && s->backend->init)
+        rc = s->backend->init(s, err);
     if (rc != LS_ERR_OK) {
         free_store(s);
         return rc;

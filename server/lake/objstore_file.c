@@ -414,4 +414,4 @@ static void file_close(ls_objstore_t *store)
     uv_close((uv_handle_t *)t, close_timer_closed);
 }
 
-const ls__objstore_backend_t ls__objstore_file_backend = {"file", file_start, file_close};
+const ls__objstore_backend_t ls__objstore_file_backend = {"file", NULL, file_start, file_close};

@@ -35,6 +35,9 @@ typedef struct ls__objstore_op_s {
 
 typedef struct {
     const char *scheme;
+    /* Sets up the backend's state and handles for a freshly opened store
+     * (no I/O); NULL when there is nothing to set up. */
+    ls_err_t (*init)(ls_objstore_t *store, ls_error_t *err);
     /* Starts op; returns non-OK only before anything async began (then the
      * front end frees op and no callback fires). */
     ls_err_t (*start)(ls__objstore_op_t *op, ls_error_t *err);
@@ -66,6 +69,11 @@ void ls__objstore_closed(ls_objstore_t *store);
 
 /* Frees the heap fields of an info. */
 void ls__objstore_info_free(ls_objstore_info_t *info);
+
+/* For tests: the origin ("http://bucket.host:port") and Host header an s3
+ * store sends requests to. Borrowed from the store. */
+const char *ls__objstore_s3_origin(const ls_objstore_t *store);
+const char *ls__objstore_s3_host(const ls_objstore_t *store);
 
 extern const ls__objstore_backend_t ls__objstore_file_backend;
 extern const ls__objstore_backend_t ls__objstore_s3_backend;
