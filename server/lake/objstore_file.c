@@ -330,7 +330,8 @@ static void do_list(file_work_t *w)
         last ? ls_asprintf("%s/%.*s", w->root, (int)(last - prefix), prefix) : ls_strdup(w->root);
     info_vec_t v = {0};
     if (walk(dir, rel, prefix, op->token, &v, r, 0) == 0) {
-        qsort(v.items, v.count, sizeof(*v.items), cmp_info);
+        if (v.count > 1)
+            qsort(v.items, v.count, sizeof(*v.items), cmp_info);
         size_t keep = v.count > op->max_keys ? op->max_keys : v.count;
         if (keep < v.count)
             r->next_continuation_token = ls_strdup(v.items[keep - 1].key);

@@ -800,13 +800,72 @@ static void mp_finish_failed(s3_op_t *so)
     req_submit(req);
 }
 
+static void mp_accept_stored(s3_op_t *so, const char *etag, int64_t mtime)
+{
+    ls__objstore_op_t *op = so->op;
+    op->result.status = LS_ERR_OK;
+    op->result.info.key = ls_strdup(op->key);
+    op->result.info.size = op->len;
+    op->result.info.etag = ls_strdup(etag);
+    op->result.info.mtime = mtime;
+    op_done(so);
+}
+
+static void mp_reject_stored(s3_op_t *so, const char *why)
+{
+    ls__objstore_op_t *op = so->op;
+    op->result.status = so->fail_code ? so->fail_code : LS_ERR_UNAVAILABLE;
+    op->result.error = so->fail_error;
+    size_t n = strlen(op->result.error.message);
+    snprintf(op->result.error.message + n, sizeof(op->result.error.message) - n,
+             "; the stored object %s", why);
+    op->result.error.code = op->result.status;
+    op_done(so);
+}
+
+typedef struct {
+    uv_work_t work;
+    s3_op_t *so;
+    char etag[128];
+    int64_t mtime;
+    char md5_hex[33];
+} verify_work_t;
+
+static void verify_work_cb(uv_work_t *w)
+{
+    verify_work_t *vw = w->data;
+    ls__objstore_op_t *op = vw->so->op; /* only the caller's immutable buffer is read */
+    uint8_t md[16];
+    unsigned int n = 16;
+    EVP_Digest(op->data, op->len, md, &n, EVP_md5(), NULL);
+    ls_sigv4_hex(md, 16, vw->md5_hex);
+}
+
+static void verify_after_cb(uv_work_t *w, int status)
+{
+    verify_work_t *vw = w->data;
+    s3_op_t *so = vw->so;
+    if (status == 0 && strcmp(vw->md5_hex, vw->etag) == 0)
+        mp_accept_stored(so, vw->etag, vw->mtime);
+    else
+        mp_reject_stored(so, "does not have the uploaded content");
+    free(vw);
+}
+
+/* The completion's outcome is unknown (a response was lost, then retries
+ * failed): the HEAD says whether an earlier attempt assembled exactly this
+ * upload. AWS reports md5(part md5s)-N; some S3-compatible servers report the
+ * plain MD5 of the content, which is checked on a worker. */
 static void mp_head_done(s3_req_t *req)
 {
     s3_op_t *so = req->owner;
     ls__objstore_op_t *op = so->op;
     op->result.attempts += req->attempt;
-    /* S3's multipart ETag is md5(concatenated part md5s)-N; accept the object
-     * only when it is exactly what this upload assembled */
+    if (req->result != LS_ERR_OK || req->content_length != op->len) {
+        req_free(req);
+        mp_reject_stored(so, "is missing or has the wrong size");
+        return;
+    }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
     for (size_t i = 0; i < so->nparts; i++)
@@ -818,22 +877,26 @@ static void mp_head_done(s3_req_t *req)
     char expected[64];
     ls_sigv4_hex(md, 16, expected);
     snprintf(expected + 32, sizeof(expected) - 32, "-%zu", so->nparts);
-    if (req->result == LS_ERR_OK && req->content_length == op->len &&
-        strcmp(req->etag, expected) == 0) {
-        op->result.status = LS_ERR_OK;
-        op->result.info.key = ls_strdup(op->key);
-        op->result.info.size = op->len;
-        op->result.info.etag = ls_strdup(req->etag);
-        op->result.info.mtime = req->last_modified;
-    } else {
-        op->result.status = ls_error_set(
-            &op->result.error, LS_ERR_UNAVAILABLE,
-            "S3 multipart put %s: completion was lost and the stored object (size %llu, etag "
-            "%s) does not match the upload",
-            op->key, (unsigned long long)req->content_length, req->etag);
+    if (strcmp(req->etag, expected) == 0) {
+        mp_accept_stored(so, req->etag, req->last_modified);
+        req_free(req);
+        return;
     }
+    if (strlen(req->etag) != 32) {
+        req_free(req);
+        mp_reject_stored(so, "has an ETag of another upload");
+        return;
+    }
+    verify_work_t *vw = ls_calloc(1, sizeof(*vw));
+    vw->so = so;
+    vw->work.data = vw;
+    snprintf(vw->etag, sizeof(vw->etag), "%s", req->etag);
+    vw->mtime = req->last_modified;
     req_free(req);
-    op_done(so);
+    if (uv_queue_work(so->s3->store->loop, &vw->work, verify_work_cb, verify_after_cb) != 0) {
+        free(vw);
+        mp_reject_stored(so, "could not be verified");
+    }
 }
 
 static void mp_complete_done(s3_req_t *req)
@@ -841,8 +904,12 @@ static void mp_complete_done(s3_req_t *req)
     s3_op_t *so = req->owner;
     ls__objstore_op_t *op = so->op;
     op->result.attempts += req->attempt;
-    if (req->result == LS_ERR_NOT_FOUND && req->attempt > 1) {
-        /* an earlier attempt completed the upload but its response was lost */
+    if (req->result != LS_ERR_OK) {
+        /* An earlier attempt may have completed the upload with its response
+         * lost (curl even resends on a dead reused connection by itself), so
+         * later attempts fail (AWS: NoSuchUpload; s3rver: 500). Whatever the
+         * error, look at what is stored before giving up. */
+        mp_record_failure(so, req);
         req_free(req);
         s3_req_t *head = req_new(so->s3, "HEAD", op->key, NULL, 0, mp_head_done, so);
         req_submit(head);

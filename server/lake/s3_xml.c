@@ -217,9 +217,11 @@ static int parse_content(cursor_t *c, ls_s3_xml_node_t *node, text_t *t, int dep
             return fail(c, "unexpected declaration");
         } else {
             ls_s3_xml_node_t *child = NULL;
-            if (parse_element(c, &child, depth + 1))
-                return -1;
+            int rc = parse_element(c, &child, depth + 1);
+            /* linked even when it failed, so freeing the root frees it */
             *tail = child;
+            if (rc)
+                return -1;
             tail = &child->next;
         }
     }
