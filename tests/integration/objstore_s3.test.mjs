@@ -245,6 +245,87 @@ test('persistent failures give up after the configured attempts with S3 Code and
   }
 });
 
+test('a hung request times out and a 429 is retried, then the put lands', async () => {
+  const proxy = await startS3FaultProxy({
+    target: `http://127.0.0.1:${port}`, secret: 'S3RVER',
+    decide: (req, n) => (n === 1 ? 'hang' : n === 2 ? '429' : null),
+  });
+  try {
+    const file = path.join(work, 'to.txt');
+    writeFileSync(file, 'after a timeout');
+    const r = (await run(['--endpoint', `http://127.0.0.1:${proxy.port}`, '--timeout-ms', '400',
+      '--retry-base-ms', '5', 's3://bucket', 'put', 'timeout/x', file])).lines[0];
+    assert.equal(r.attempts, 3);
+    assert.equal(proxy.stats.hung, 1);
+    assert.equal(proxy.stats.injected429, 1);
+    assert.equal(readFileSync(stored('timeout/x'), 'utf8'), 'after a timeout');
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('in-flight requests never exceed max_concurrency and parts upload in parallel', async () => {
+  const proxy = await startS3FaultProxy({ target: `http://127.0.0.1:${port}`, secret: 'S3RVER', pDelay: 1, delayMs: 30 });
+  try {
+    const data = crypto.randomBytes(20 * MiB);
+    const file = path.join(work, 'par.bin');
+    writeFileSync(file, data);
+    const via = ['--endpoint', `http://127.0.0.1:${proxy.port}`, '--part-size', String(5 * MiB), '--concurrency', '3'];
+    const r = (await run([...via, 's3://bucket', 'put', 'par/x.bin', file])).lines[0];
+    assert.equal(r.attempts, 6); // create, 4 parts, complete
+    assert.equal(proxy.stats.maxInFlight, 3);
+    const s = (await run([...via, 's3://bucket', 'stress', 'par/s-', '10', '3'])).lines;
+    assert.equal(s.length, 10);
+    assert.ok(proxy.stats.maxInFlight <= 3, `max in flight ${proxy.stats.maxInFlight}`);
+    assert.equal(md5(readFileSync(stored('par/x.bin'))), md5(data));
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a lost CompleteMultipartUpload response is recovered by checking the stored object', async () => {
+  let completes = 0;
+  const proxy = await startS3FaultProxy({
+    target: `http://127.0.0.1:${port}`, secret: 'S3RVER',
+    decide: (req) => (req.method === 'POST' && /uploadId=/.test(req.url) && completes++ === 0 ? 'dropResponse' : null),
+  });
+  try {
+    const data = crypto.randomBytes(11 * MiB);
+    const file = path.join(work, 'lost.bin');
+    writeFileSync(file, data);
+    const r = (await run(['--endpoint', `http://127.0.0.1:${proxy.port}`, '--part-size', String(5 * MiB),
+      '--max-attempts', '3', '--retry-base-ms', '5', 's3://bucket', 'put', 'lost/x.bin', file])).lines[0];
+    assert.equal(r.size, data.length);
+    assert.equal(r.etag, md5(data));
+    assert.equal(proxy.stats.droppedResponses, 1);
+    assert.ok(proxy.stats.log.some((l) => l.startsWith('HEAD /bucket/lost/x.bin')), proxy.stats.log.join('\n'));
+    assert.equal(md5(readFileSync(stored('lost/x.bin'))), md5(data));
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a multipart upload whose part keeps failing is aborted and stores nothing', async () => {
+  const proxy = await startS3FaultProxy({
+    target: `http://127.0.0.1:${port}`, secret: 'S3RVER',
+    decide: (req) => (req.method === 'PUT' && /partNumber=2&/.test(req.url) ? '500' : null),
+  });
+  try {
+    const file = path.join(work, 'abort.bin');
+    writeFileSync(file, crypto.randomBytes(11 * MiB));
+    const r = await run(['--endpoint', `http://127.0.0.1:${proxy.port}`, '--part-size', String(5 * MiB),
+      '--max-attempts', '2', '--retry-base-ms', '5', 's3://bucket', 'put', 'abort/x.bin', file], { allowFail: true });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unavailable: S3 PUT \/bucket\/abort\/x\.bin: HTTP 500 InternalError: .*\(after 2 attempts\)/);
+    const aborts = proxy.stats.log.filter((l) => /^DELETE \/bucket\/abort\/x\.bin\?uploadId=/.test(l));
+    assert.equal(aborts.length, 1, proxy.stats.log.join('\n'));
+    assert.equal(proxy.stats.log.filter((l) => l.startsWith('POST') && /uploadId=/.test(l)).length, 0);
+    assert.equal(existsSync(stored('abort/x.bin')), false);
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('the loop keeps ticking every 10 ms during a 100 MB put to s3', async () => {
   const r = (await run([...direct(), '--part-size', String(8 * MiB), 's3://bucket', 'lagput', 'lag/100mb', '100'])).lines[0];
   console.log(`s3 put 100 MiB: ${r.ms} ms, max loop tick gap ${r.max_tick_gap_ms} ms (timer every 10 ms)`);

@@ -81,29 +81,47 @@ export function verifySigV4(req, body, secret) {
   return expected === signature ? null : 'signature does not match';
 }
 
-// options: { target: 'http://127.0.0.1:PORT', secret, seed, p500, p503,
-// pDelay, delayMs, pDropRequest, pDropResponse }. Returns { port, stats, close() }.
+// options: { target: 'http://127.0.0.1:PORT', secret, seed, p500, p503, p429,
+// pDelay, delayMs, pDropRequest, pDropResponse, decide }. decide(req, n), when
+// given, picks the fault for the n-th request ('500', '503', '429', 'delay',
+// 'hang', 'dropRequest', 'dropResponse' or null) instead of the dice; 'hang'
+// never answers. Returns { port, stats, close() }; stats.maxInFlight is the
+// most requests the proxy held at once.
 export async function startS3FaultProxy(options) {
   const target = new URL(options.target);
   const rand = mulberry32(options.seed ?? 1);
   const stats = {
     requests: 0, forwarded: 0, verifyFailures: 0, md5Failures: 0,
-    injected500: 0, injected503: 0, delayed: 0, droppedRequests: 0, droppedResponses: 0,
-    methods: {},
+    injected500: 0, injected503: 0, injected429: 0, delayed: 0, hung: 0,
+    droppedRequests: 0, droppedResponses: 0, inFlight: 0, maxInFlight: 0,
+    methods: {}, log: [],
   };
-  const faults = { p500: 0, p503: 0, pDelay: 0, delayMs: 200, pDropRequest: 0, pDropResponse: 0, ...options };
+  const faults = { p500: 0, p503: 0, p429: 0, pDelay: 0, delayMs: 200, pDropRequest: 0, pDropResponse: 0, ...options };
+  const held = new Set();
 
   const server = http.createServer((req, res) => {
     stats.requests++;
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    let counted = true;
+    const done = () => {
+      if (counted) stats.inFlight--;
+      counted = false;
+    };
+    res.on('close', done);
+    req.socket.on('close', done);
     const roll = rand();
     let edge = 0;
     const pick = (p) => roll >= edge && roll < (edge += p);
-    const fault = pick(faults.p500) ? '500'
+    let fault = pick(faults.p500) ? '500'
       : pick(faults.p503) ? '503'
+      : pick(faults.p429) ? '429'
       : pick(faults.pDelay) ? 'delay'
       : pick(faults.pDropRequest) ? 'dropRequest'
       : pick(faults.pDropResponse) ? 'dropResponse'
       : null;
+    if (options.decide) fault = options.decide(req, stats.requests) ?? null;
+    stats.log.push(`${req.method} ${req.url}${fault ? ' ' + fault : ''}`);
     const chunks = [];
     let dropped = false;
     req.on('data', (c) => {
@@ -140,12 +158,18 @@ export async function startS3FaultProxy(options) {
         res.end(s3Error('BadDigest', 'proxy check: Content-MD5 missing or wrong'));
         return;
       }
-      if (fault === '500' || fault === '503') {
-        stats[fault === '500' ? 'injected500' : 'injected503']++;
+      if (fault === '500' || fault === '503' || fault === '429') {
+        stats[`injected${fault}`]++;
         res.writeHead(Number(fault), { 'content-type': 'application/xml' });
         res.end(fault === '500'
           ? s3Error('InternalError', 'We encountered an internal error. Please try again.')
           : s3Error('SlowDown', 'Please reduce your request rate.'));
+        return;
+      }
+      if (fault === 'hang') {
+        // accept the request and never answer: only a client timeout ends it
+        stats.hung++;
+        held.add(req.socket);
         return;
       }
       const forward = () => {
@@ -183,6 +207,10 @@ export async function startS3FaultProxy(options) {
   return {
     port: server.address().port,
     stats,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => new Promise((resolve) => {
+      for (const s of held) s.destroy();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
   };
 }
