@@ -760,6 +760,22 @@ static void simple_done(s3_req_t *req)
 
 /* multipart ---------------------------------------------------------------- */
 
+/* The text of child in a response whose root element is root_name, as a
+ * heap string the caller frees; NULL when the body is not that document. */
+static char *response_text(const s3_req_t *req, const char *root_name, const char *child)
+{
+    ls_s3_xml_node_t *root = NULL;
+    ls_error_t err;
+    char *text = NULL;
+    if (ls_s3_xml_parse((const char *)req->resp, req->resp_len, &root, &err) == LS_ERR_OK &&
+        strcmp(root->name, root_name) == 0) {
+        const char *t = ls_s3_xml_child_text(root, child);
+        text = t ? ls_strdup(t) : NULL;
+    }
+    ls_s3_xml_free(root);
+    return text;
+}
+
 static void mp_launch_parts(s3_op_t *so);
 static void mp_finish_failed(s3_op_t *so);
 
@@ -811,16 +827,14 @@ static void mp_accept_stored(s3_op_t *so, const char *etag, int64_t mtime)
     op_done(so);
 }
 
+/* The completion failed and the stored object is not this upload: abort the
+ * upload and report the completion's error. */
 static void mp_reject_stored(s3_op_t *so, const char *why)
 {
-    ls__objstore_op_t *op = so->op;
-    op->result.status = so->fail_code ? so->fail_code : LS_ERR_UNAVAILABLE;
-    op->result.error = so->fail_error;
-    size_t n = strlen(op->result.error.message);
-    snprintf(op->result.error.message + n, sizeof(op->result.error.message) - n,
+    size_t n = strlen(so->fail_error.message);
+    snprintf(so->fail_error.message + n, sizeof(so->fail_error.message) - n,
              "; the stored object %s", why);
-    op->result.error.code = op->result.status;
-    op_done(so);
+    mp_finish_failed(so);
 }
 
 typedef struct {
@@ -915,18 +929,7 @@ static void mp_complete_done(s3_req_t *req)
         req_submit(head);
         return;
     }
-    if (req->result != LS_ERR_OK) {
-        mp_record_failure(so, req);
-        req_free(req);
-        mp_finish_failed(so);
-        return;
-    }
-    ls_s3_xml_node_t *root = NULL;
-    ls_error_t err;
-    const char *etag = NULL;
-    if (ls_s3_xml_parse((const char *)req->resp, req->resp_len, &root, &err) == LS_ERR_OK &&
-        strcmp(root->name, "CompleteMultipartUploadResult") == 0)
-        etag = ls_s3_xml_child_text(root, "ETag");
+    char *etag = response_text(req, "CompleteMultipartUploadResult", "ETag");
     if (!etag) {
         op->result.status =
             ls_error_set(&op->result.error, LS_ERR_UNAVAILABLE,
@@ -940,7 +943,7 @@ static void mp_complete_done(s3_req_t *req)
         op->result.info.etag = quoted ? ls_strndup(etag + 1, n - 2) : ls_strdup(etag);
         op->result.info.mtime = (int64_t)time(NULL);
     }
-    ls_s3_xml_free(root);
+    free(etag);
     req_free(req);
     op_done(so);
 }
@@ -1034,24 +1037,18 @@ static void mp_create_done(s3_req_t *req)
         mp_finish_failed(so);
         return;
     }
-    ls_s3_xml_node_t *root = NULL;
-    ls_error_t err;
-    const char *id = NULL;
-    if (ls_s3_xml_parse((const char *)req->resp, req->resp_len, &root, &err) == LS_ERR_OK &&
-        strcmp(root->name, "InitiateMultipartUploadResult") == 0)
-        id = ls_s3_xml_child_text(root, "UploadId");
+    char *id = response_text(req, "InitiateMultipartUploadResult", "UploadId");
     if (!id || !*id || strlen(id) > 1024) {
+        free(id);
         so->failed = 1;
         so->fail_code =
             ls_error_set(&so->fail_error, LS_ERR_UNAVAILABLE,
                          "S3 CreateMultipartUpload %s: response has no UploadId", so->op->key);
-        ls_s3_xml_free(root);
         req_free(req);
         mp_finish_failed(so);
         return;
     }
-    so->upload_id = ls_strdup(id);
-    ls_s3_xml_free(root);
+    so->upload_id = id;
     req_free(req);
     mp_launch_parts(so);
 }
