@@ -11,6 +11,10 @@
  * put, head and list. It changes whenever an object is rewritten (a rewrite is
  * a new file from a rename) and costs no read of the content, so listing a
  * large lake does not hash every file. It is not an MD5 of the content.
+ *
+ * Unlike S3, a directory tree cannot hold both "a" and "a/b": such a put
+ * fails with FAILED_PRECONDITION. Empty directories left by deletes stay (a
+ * concurrent put may be about to use them) and are never listed.
  */
 #include "lake/objstore_internal.h"
 
@@ -98,6 +102,20 @@ static int make_parents(char *path)
     return 0;
 }
 
+/* A put that meets a directory where its object goes, or an object where
+ * one of its directories goes ("a" exists, put "a/b"), cannot happen on S3
+ * but can in a directory tree: that is a conflict, not a missing object. */
+static void put_errno(ls_objstore_result_t *r, int e, const char *what, const char *path)
+{
+    if (e == ENOTDIR || e == EISDIR || e == EEXIST)
+        r->status = ls_error_set(&r->error, LS_ERR_FAILED_PRECONDITION,
+                                 "%s %s: %s (the key conflicts with an existing object or "
+                                 "directory)",
+                                 what, path, strerror(e));
+    else
+        set_errno(r, e, what, path);
+}
+
 static void do_put(file_work_t *w)
 {
     ls__objstore_op_t *op = w->op;
@@ -118,34 +136,34 @@ static void do_put(file_work_t *w)
     int fd = -1;
     struct stat st;
     if (make_parents(path) != 0) {
-        set_errno(r, errno, "create directories for", path);
+        put_errno(r, errno, "create directories for", path);
         goto out;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
-        set_errno(r, errno, "create", tmp);
+        put_errno(r, errno, "create", tmp);
         goto out;
     }
     if (write_all(fd, op->data, op->len) != 0 || fsync(fd) != 0) {
-        set_errno(r, errno, "write", tmp);
+        put_errno(r, errno, "write", tmp);
         goto fail_tmp;
     }
     if (close(fd) != 0) {
         fd = -1;
-        set_errno(r, errno, "close", tmp);
+        put_errno(r, errno, "close", tmp);
         goto fail_tmp;
     }
     fd = -1;
     if (rename(tmp, path) != 0) {
-        set_errno(r, errno, "rename into", path);
+        put_errno(r, errno, "rename into", path);
         goto fail_tmp;
     }
     if (fsync_dir(dir) != 0) {
-        set_errno(r, errno, "fsync directory", dir);
+        put_errno(r, errno, "fsync directory", dir);
         goto out;
     }
     if (stat(path, &st) != 0) {
-        set_errno(r, errno, "stat", path);
+        put_errno(r, errno, "stat", path);
         goto out;
     }
     fill_info(&r->info, op->key, &st);

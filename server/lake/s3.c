@@ -30,6 +30,8 @@
 #define INLINE_HASH_MAX (256u * 1024u)
 /* Largest non-GET response body we accept (a 1000-key list is well below). */
 #define MAX_XML_RESPONSE (8u * 1024u * 1024u)
+/* Large bodies hashing on the threadpool at once, per store. */
+#define MAX_PARALLEL_HASHES 2
 
 typedef struct s3_s s3_t;
 typedef struct s3_req_s s3_req_t;
@@ -52,7 +54,8 @@ struct s3_req_s {
     uint8_t md5[16];
     int has_md5;
     char range[64];
-    size_t resp_limit;
+    size_t resp_limit; /* for the response being received */
+    size_t body_limit; /* for a 2xx response; error bodies get MAX_XML_RESPONSE */
 
     unsigned attempt;
     long status;
@@ -94,7 +97,9 @@ struct s3_s {
     char *host;      /* the Host header, signed */
     char *base_path; /* "/bucket" for path style, "" for virtual host */
     unsigned active;
-    s3_req_t *queue_head, *queue_tail;
+    s3_req_t *queue_head, *queue_tail;           /* waiting for a request slot */
+    s3_req_t *hash_queue_head, *hash_queue_tail; /* waiting for a hashing slot */
+    unsigned hashing;
     uint64_t rng;
     int closing;
     unsigned open_handles; /* uv handles still to be closed at shutdown */
@@ -146,33 +151,61 @@ static void hash_work_cb(uv_work_t *w)
     hash_body(((hash_work_t *)w->data)->req);
 }
 
+static void hash_start(s3_req_t *req);
+
 static void hash_after_cb(uv_work_t *w, int status)
 {
     hash_work_t *hw = w->data;
     s3_req_t *req = hw->req;
+    s3_t *s3 = req->s3;
     free(hw);
+    s3->hashing--;
     req_submit(req);
+    if (s3->hash_queue_head && s3->hashing < MAX_PARALLEL_HASHES) {
+        s3_req_t *next = s3->hash_queue_head;
+        s3->hash_queue_head = next->next_queued;
+        if (!s3->hash_queue_head)
+            s3->hash_queue_tail = NULL;
+        next->next_queued = NULL;
+        hash_start(next);
+    }
 }
 
-/* Hashes the body (off the loop when large) and then submits the request.
- * Returns non-zero only when the work could not be queued. */
-static int hash_and_submit(s3_req_t *req)
+static void hash_start(s3_req_t *req)
 {
-    if (req->body_len <= INLINE_HASH_MAX) {
-        hash_body(req);
-        req_submit(req);
-        return 0;
-    }
     hash_work_t *hw = ls_calloc(1, sizeof(*hw));
     hw->req = req;
     hw->work.data = hw;
     if (uv_queue_work(req->s3->store->loop, &hw->work, hash_work_cb, hash_after_cb) != 0) {
+        /* libuv refuses only a NULL work callback; hash here rather than drop it */
         free(hw);
-        return -1;
+        hash_body(req);
+        req_submit(req);
+        return;
     }
-    /* the operation owning req stays in flight until req is done, so close
-     * waits for this worker too */
-    return 0;
+    req->s3->hashing++;
+}
+
+/* Hashes the body (on a worker when large) and then submits the request. At
+ * most MAX_PARALLEL_HASHES bodies hash at once: the threadpool is shared with
+ * every uv_fs call of the server, and a 100 MB multipart put must not occupy
+ * all of it (or every core) at the same time. The operation owning req stays
+ * in flight meanwhile, so closing the store waits for these workers too. */
+static void hash_and_submit(s3_req_t *req)
+{
+    s3_t *s3 = req->s3;
+    if (req->body_len <= INLINE_HASH_MAX) {
+        hash_body(req);
+        req_submit(req);
+    } else if (s3->hashing < MAX_PARALLEL_HASHES) {
+        hash_start(req);
+    } else {
+        if (s3->hash_queue_tail)
+            s3->hash_queue_tail->next_queued = req;
+        else
+            s3->hash_queue_head = req;
+        s3->hash_queue_tail = req;
+    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -195,7 +228,7 @@ static s3_req_t *req_new(s3_t *s3, const char *method, const char *key, const ls
     }
     req->query = ls_sigv4_canonical_query(q, nq);
     memcpy(req->sha256, LS_SIGV4_EMPTY_SHA256, 65);
-    req->resp_limit = MAX_XML_RESPONSE;
+    req->resp_limit = req->body_limit = MAX_XML_RESPONSE;
     req->done = done;
     req->owner = owner;
     return req;
@@ -312,6 +345,9 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
         req->etag[0] = '\0';
         req->have_content_length = 0;
         req->last_modified = -1;
+        const char *sp = memchr(buf, ' ', n);
+        int code = sp && (size_t)(sp - buf) + 4 <= n ? atoi(sp + 1) : 0;
+        req->resp_limit = code >= 200 && code < 300 ? req->body_limit : MAX_XML_RESPONSE;
     } else if (header_is(buf, n, "etag", &v, &vl)) {
         if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
             v++;
@@ -326,6 +362,17 @@ static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
         if (end != tmp && *end == '\0') {
             req->content_length = cl;
             req->have_content_length = 1;
+            if (strcmp(req->method, "HEAD") != 0) {
+                if (cl > req->resp_limit) {
+                    req->too_large = 1;
+                    return 0; /* refuse before a byte of the body arrives */
+                }
+                if (cl > req->resp_cap) {
+                    /* one allocation of the announced size instead of doublings */
+                    req->resp = ls_realloc(req->resp, (size_t)cl ? (size_t)cl : 1);
+                    req->resp_cap = (size_t)cl;
+                }
+            }
         }
     } else if (header_is(buf, n, "last-modified", &v, &vl)) {
         char tmp[64];
@@ -605,7 +652,7 @@ static void req_finished(s3_req_t *req)
         if (req->too_large) {
             result = LS_ERR_INVALID_ARGUMENT;
             snprintf(what, sizeof(what), "response is larger than the %zu-byte limit",
-                     req->resp_limit);
+                     req->body_limit);
         } else {
             result = LS_ERR_UNAVAILABLE;
             retry = curl_retryable(req->curl_rc);
@@ -728,6 +775,12 @@ static void simple_done(s3_req_t *req)
         r->info.mtime = (int64_t)time(NULL);
         break;
     case LS__OBJSTORE_GET:
+        if (op->ranged && req->status != 206 && op->offset > 0) {
+            r->status = ls_error_set(&r->error, LS_ERR_UNAVAILABLE,
+                                     "S3 GET %s: server ignored the Range header (HTTP %ld)",
+                                     op->key, req->status);
+            break;
+        }
         if (req->have_content_length && req->content_length != req->resp_len) {
             r->status =
                 ls_error_set(&r->error, LS_ERR_UNAVAILABLE, "S3 GET %s: got %zu bytes of %llu",
@@ -1014,16 +1067,7 @@ static void mp_launch_parts(s3_op_t *so)
         size_t left = op->len - i * o->part_size;
         req->body_len = left < o->part_size ? left : o->part_size;
         so->parts_inflight++;
-        if (hash_and_submit(req) != 0) {
-            so->parts_inflight--;
-            req->result = LS_ERR_INTERNAL;
-            ls_error_set(&req->error, LS_ERR_INTERNAL, "cannot queue hashing work");
-            mp_record_failure(so, req);
-            req_free(req);
-            if (so->parts_inflight == 0)
-                mp_finish_failed(so);
-            return;
-        }
+        hash_and_submit(req);
     }
 }
 
@@ -1080,20 +1124,16 @@ static ls_err_t s3_start(ls__objstore_op_t *op, ls_error_t *err)
         req = req_new(s3, "PUT", op->key, NULL, 0, simple_done, so);
         req->body = op->data;
         req->body_len = op->len;
-        if (hash_and_submit(req) != 0) {
-            req_free(req);
-            free(so);
-            return ls_error_set(err, LS_ERR_INTERNAL, "cannot queue hashing work");
-        }
+        hash_and_submit(req);
         return LS_ERR_OK;
     case LS__OBJSTORE_GET:
         req = req_new(s3, "GET", op->key, NULL, 0, simple_done, so);
-        req->resp_limit = store->opts.max_get_bytes;
+        req->body_limit = store->opts.max_get_bytes;
         if (op->ranged) {
             snprintf(req->range, sizeof(req->range), "bytes=%llu-%llu",
                      (unsigned long long)op->offset,
                      (unsigned long long)(op->offset + op->length - 1));
-            req->resp_limit = (size_t)op->length;
+            req->body_limit = (size_t)op->length;
         }
         break;
     case LS__OBJSTORE_HEAD:
