@@ -270,7 +270,7 @@ test('a hung request times out and a 429 is retried, then the put lands', async 
 });
 
 test('in-flight requests never exceed max_concurrency and parts upload in parallel', async () => {
-  const proxy = await startS3FaultProxy({ target: `http://127.0.0.1:${port}`, secret: 'S3RVER', pDelay: 1, delayMs: 30 });
+  const proxy = await startS3FaultProxy({ target: `http://127.0.0.1:${port}`, secret: 'S3RVER', pDelay: 1, delayMs: 150 });
   try {
     const data = crypto.randomBytes(20 * MiB);
     const file = path.join(work, 'par.bin');
