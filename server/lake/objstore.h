@@ -79,7 +79,7 @@ typedef struct {
     ls_objstore_info_t *entries;   /* list: objects in key order */
     size_t entry_count;            /* list */
     char *next_continuation_token; /* list: NULL when this was the last page */
-    unsigned attempts;             /* HTTP attempts spent (retries + 1, summed over parts) */
+    unsigned attempts; /* s3: HTTP attempts spent (retries + 1, summed over parts); file: 0 */
 } ls_objstore_result_t;
 
 typedef void (*ls_objstore_cb)(ls_objstore_result_t *result, void *data);
@@ -99,7 +99,8 @@ ls_err_t ls_objstore_open(uv_loop_t *loop, const char *url, const ls_objstore_op
  * borrowed, not copied: the caller keeps it alive and unchanged until the
  * callback fires (a 100 MB object is never duplicated). Puts above the
  * multipart threshold on S3 upload parts in parallel and abort the upload on
- * failure. On success result->info has the key, size and etag. Sync errors:
+ * failure. On success result->info has the key, size and etag (and, for s3,
+ * the local completion time as mtime; head reports the server's). Sync errors:
  * INVALID_ARGUMENT (bad key), FAILED_PRECONDITION (store closing). Loop. */
 ls_err_t ls_objstore_put(ls_objstore_t *store, const char *key, const void *data, size_t len,
                          ls_objstore_cb cb, void *cb_data, ls_error_t *err);
