@@ -21,6 +21,22 @@ static char *dup_or_env(const char *value, const char *env)
     return e && *e ? ls_strdup(e) : NULL;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (lead byte >= 0x80), or 0:
+ * no overlongs, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_sequence_length(const unsigned char *p, size_t left)
+{
+    size_t n = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+    if (n == 0 || (p[0] >= 0xF0 && n != 4) || n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0) ||
+        (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
 ls_err_t ls_objstore_check_key(const char *key, ls_error_t *err)
 {
     if (key == NULL || *key == '\0')
@@ -34,6 +50,13 @@ ls_err_t ls_objstore_check_key(const char *key, ls_error_t *err)
         if (c < 0x20 || c == 0x7f || c == '\\')
             return ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
                                 "object key has a control character or backslash at byte %zu", i);
+        if (c >= 0x80) {
+            size_t n = utf8_sequence_length((const unsigned char *)key + i, len - i);
+            if (n == 0)
+                return ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
+                                    "object key is not valid UTF-8 at byte %zu", i);
+            i += n - 1;
+        }
     }
     const char *seg = key;
     for (;;) {

@@ -13,9 +13,9 @@
  * loop, never from inside the call itself.
  *
  * Keys are relative to the store's root (directory or bucket prefix), use '/'
- * as separator and must be 1..1024 bytes of printable UTF-8 without empty,
- * "." or ".." segments, leading '/', or a segment starting with ".lstmp."
- * (reserved for temp files).
+ * as separator and must be 1..1024 bytes of valid UTF-8 without control
+ * characters or backslashes, made of 1..255-byte segments that are not "."
+ * or ".." and do not start with ".lstmp." (reserved for temp files).
  */
 #ifndef LS_LAKE_OBJSTORE_H
 #define LS_LAKE_OBJSTORE_H

@@ -358,13 +358,28 @@ LS_TEST(bad_keys_and_urls_fail_synchronously_without_callback)
     setup();
     got_t g = {0};
     ls_error_t err;
-    const char *bad[] = {"", "/abs", "a//b", "a/../b", "..", "a/./b", "trail/", "ctl\x01"};
+    const char *bad[] = {"",
+                         "/abs",
+                         "a//b",
+                         "a/../b",
+                         "..",
+                         "a/./b",
+                         "trail/",
+                         "ctl\x01",
+                         "bad\xff",
+                         "cut\xc3",
+                         "ov\xc0\xaf",
+                         "sur\xed\xa0\x80",
+                         "back\\slash",
+                         ".lstmp.x/y"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         LS_CHECK_INT_EQ(ls_objstore_put(store, bad[i], "x", 1, record, &g, &err),
                         LS_ERR_INVALID_ARGUMENT);
         LS_CHECK_INT_EQ(ls_objstore_delete(store, bad[i], record, &g, &err),
                         LS_ERR_INVALID_ARGUMENT);
     }
+    LS_CHECK_INT_EQ(ls_objstore_check_key("caf\xc3\xa9/\xf0\x9f\x98\x80 x+y=z", &err), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_objstore_check_key("a/.lstmpx/.lstm", &err), LS_ERR_OK);
     char longkey[LS_OBJSTORE_MAX_KEY + 2];
     memset(longkey, 'k', sizeof(longkey) - 1);
     longkey[sizeof(longkey) - 1] = '\0';
