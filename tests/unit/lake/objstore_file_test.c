@@ -105,6 +105,21 @@ static void teardown(void)
     rm_rf(tmpdir);
 }
 
+/* Temp files in the store directory rel ("" for the root). */
+static int count_temp_files(const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/root/%s", tmpdir, rel);
+    DIR *d = opendir(path);
+    LS_REQUIRE(d != NULL);
+    int temps = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        temps += strncmp(de->d_name, ".lstmp.", 7) == 0;
+    closedir(d);
+    return temps;
+}
+
 static void put_sync(const char *key, const void *data, size_t len, got_t *g)
 {
     ls_error_t err;
@@ -316,14 +331,7 @@ LS_TEST(temp_files_are_never_listed_and_temp_keys_are_rejected)
                     LS_ERR_INVALID_ARGUMENT);
     LS_CHECK(strstr(err.message, "reserved temp prefix") != NULL);
     /* a finished put leaves no temp file behind */
-    snprintf(path, sizeof(path), "%s/root/d", tmpdir);
-    DIR *d = opendir(path);
-    int temps = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        temps += strncmp(de->d_name, ".lstmp.", 7) == 0;
-    closedir(d);
-    LS_CHECK_INT_EQ(temps, 1); /* only the planted one */
+    LS_CHECK_INT_EQ(count_temp_files("d"), 1); /* only the planted one */
     got_reset(&g);
     teardown();
 }
@@ -340,15 +348,7 @@ LS_TEST(key_that_conflicts_with_a_directory_fails_and_leaves_no_temp_file)
     put_sync("d/x", "x", 1, &g);
     put_sync("d", "over a directory", 16, &g);
     LS_CHECK_INT_EQ(g.status, LS_ERR_FAILED_PRECONDITION);
-    char path[512];
-    snprintf(path, sizeof(path), "%s/root", tmpdir);
-    DIR *d = opendir(path);
-    int temps = 0;
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-        temps += strncmp(de->d_name, ".lstmp.", 7) == 0;
-    closedir(d);
-    LS_CHECK_INT_EQ(temps, 0);
+    LS_CHECK_INT_EQ(count_temp_files(""), 0);
     got_reset(&g);
     teardown();
 }
