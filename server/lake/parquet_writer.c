@@ -1,0 +1,1155 @@
+/*
+ * The Parquet writer: shreds a depth-first stream of row values into
+ * per-leaf columns (definition/repetition levels plus PLAIN-layout values),
+ * and at each row-group cut encodes every column chunk (dictionary or PLAIN,
+ * RLE levels, data page v1), compresses it, computes statistics and hands the
+ * bytes to the sink; close writes the Thrift footer. It is pure and
+ * synchronous: no loop, no globals, no I/O but the sink, so callers run it on
+ * a worker thread. It must never emit a file that DuckDB, hyparquet or our
+ * reader would read differently from what was put.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "lake/parquet_internal.h"
+
+#define CREATED_BY "lakestream version " LS_VERSION " (build lakestream)"
+#define MAX_STAT_BYTES 1024 /* longer min/max byte values are left out of the footer */
+
+typedef struct {
+    int64_t num_values, null_count;
+    int64_t total_uncompressed, total_compressed;
+    int64_t data_page_offset, dictionary_page_offset; /* -1 when no dictionary */
+    bool has_min_max;
+    uint8_t *min, *max;
+    size_t min_len, max_len;
+} chunk_meta_t;
+
+typedef struct {
+    chunk_meta_t *chunks;
+    int64_t num_rows, total_byte_size, total_compressed, file_offset;
+} row_group_meta_t;
+
+typedef struct {
+    const ls_parquet_node_t *node;
+    size_t width; /* fixed value width in the value buffer; 0 for BYTE_ARRAY */
+    uint8_t *def, *rep;
+    size_t n_levels, cap_levels;
+    ls_pq_buf_t values; /* PLAIN layout (booleans one byte each) */
+    size_t n_values;
+    /* row start, for abort_row */
+    size_t row_levels, row_values, row_value_bytes;
+    /* whole-file results */
+    ls_parquet_column_result_t res;
+    uint8_t *min_buf, *max_buf;
+} leaf_t;
+
+typedef struct {
+    int node;
+    int child;    /* STRUCT/root: next child */
+    size_t count; /* LIST: elements so far */
+    uint8_t rep_in;
+} frame_t;
+
+struct ls_parquet_writer {
+    const ls_parquet_schema_t *schema;
+    const ls_parquet_node_t *nodes;
+    ls_parquet_writer_options_t opts;
+    ls_parquet_sink_fn sink;
+    void *sink_ctx;
+    ls_pq_buf_t mem; /* in-memory output */
+    uint64_t offset; /* bytes emitted so far */
+
+    leaf_t *leaves;
+    int n_leaves;
+    frame_t stack[LS_PARQUET_MAX_DEPTH + 2];
+    int depth;
+
+    int64_t rg_rows, total_rows;
+    uint64_t buffered;
+    size_t max_leaf_levels;
+    row_group_meta_t *rgs;
+    int n_rgs;
+
+    ls_pq_codec_ctx_t codec;
+    ls_pq_buf_t chunk, page, cpage;
+    uint32_t *indices;
+    size_t cap_indices;
+
+    bool failed, closed;
+    ls_error_t err;
+    ls_parquet_file_result_t result;
+    ls_parquet_column_result_t *results;
+};
+
+void ls_parquet_writer_options_init(ls_parquet_writer_options_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->codec = LS_PARQUET_ZSTD;
+    o->zstd_level = 3;
+    o->row_group_bytes = 128u << 20;
+    o->page_bytes = 1u << 20;
+    o->dictionary_max_bytes = 1u << 20;
+    o->dictionary_max_entries = 65536;
+    o->dictionary = true;
+}
+
+static ls_err_t emit(ls_parquet_writer_t *w, const void *p, size_t n)
+{
+    if (w->sink) {
+        ls_err_t rc = w->sink(w->sink_ctx, p, n, &w->err);
+        if (rc) {
+            w->failed = true;
+            return rc;
+        }
+    } else {
+        ls__pq_buf_append(&w->mem, p, n);
+    }
+    w->offset += n;
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_parquet_writer_new(const ls_parquet_schema_t *schema,
+                               const ls_parquet_writer_options_t *opts, ls_parquet_sink_fn sink,
+                               void *sink_ctx, ls_parquet_writer_t **out, ls_error_t *err)
+{
+    *out = NULL;
+    ls_err_t rc = ls_parquet_schema_finish((ls_parquet_schema_t *)schema, err);
+    if (rc)
+        return rc;
+    ls_parquet_writer_options_t o;
+    if (opts)
+        o = *opts;
+    else
+        ls_parquet_writer_options_init(&o);
+    if (o.codec != LS_PARQUET_UNCOMPRESSED && o.codec != LS_PARQUET_ZSTD &&
+        o.codec != LS_PARQUET_SNAPPY)
+        return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "parquet writer: unknown codec %d",
+                            (int)o.codec);
+    if (o.page_bytes < 1024)
+        o.page_bytes = 1024;
+    if (o.row_group_bytes < 1)
+        o.row_group_bytes = 1;
+    ls_parquet_writer_t *w = ls_calloc(1, sizeof(*w));
+    w->schema = schema;
+    w->nodes = ls_parquet_schema_node(schema, 0);
+    w->opts = o;
+    w->sink = sink;
+    w->sink_ctx = sink_ctx;
+    w->codec.zstd_level = o.zstd_level;
+    w->n_leaves = ls_parquet_schema_leaf_count(schema);
+    w->leaves = ls_calloc((size_t)w->n_leaves, sizeof(leaf_t));
+    for (int i = 0; i < w->n_leaves; i++) {
+        leaf_t *l = &w->leaves[i];
+        l->node = &w->nodes[ls_parquet_schema_leaf_node(schema, i)];
+        l->width = ls__pq_fixed_width(l->node);
+        l->res.leaf = i;
+        l->res.field_id = l->node->field_id;
+        l->res.path = l->node->path;
+        l->res.type = l->node->type;
+    }
+    rc = emit(w, "PAR1", 4);
+    if (rc) {
+        if (err)
+            *err = w->err;
+        ls_parquet_writer_free(w);
+        return rc;
+    }
+    *out = w;
+    return LS_ERR_OK;
+}
+
+const ls_error_t *ls_parquet_writer_error(const ls_parquet_writer_t *w)
+{
+    return &w->err;
+}
+
+/* ---- shredding ---------------------------------------------------------- */
+
+static ls_err_t fail_put(ls_parquet_writer_t *w, const char *what, const ls_parquet_node_t *n)
+{
+    return ls_error_set(&w->err, LS_ERR_INVALID_ARGUMENT, "parquet writer: %s%s%s", what,
+                        n ? " at " : "", n ? n->path : "");
+}
+
+/* The node the next put fills, and the repetition level its values get; -1 when the current
+ * struct has no fields left. */
+static inline int next_slot(ls_parquet_writer_t *w, uint8_t *rep)
+{
+    frame_t *f = &w->stack[w->depth];
+    const ls_parquet_node_t *n = &w->nodes[f->node];
+    if (n->type == LS_PARQUET_LIST) {
+        int e = n->children[0];
+        *rep = f->count ? (uint8_t)w->nodes[e].rep_level : f->rep_in;
+        return e;
+    }
+    if (f->child >= n->n_children)
+        return -1;
+    *rep = f->rep_in;
+    return n->children[f->child];
+}
+
+static inline void advance(ls_parquet_writer_t *w)
+{
+    frame_t *f = &w->stack[w->depth];
+    if (w->nodes[f->node].type == LS_PARQUET_LIST)
+        f->count++;
+    else
+        f->child++;
+}
+
+static inline void push_level(ls_parquet_writer_t *w, leaf_t *l, uint8_t rep, uint8_t def)
+{
+    if (l->n_levels == l->cap_levels) {
+        l->cap_levels = l->cap_levels ? l->cap_levels * 2 : 1024;
+        if (l->node->def_level > 0)
+            l->def = ls_realloc(l->def, l->cap_levels);
+        if (l->node->rep_level > 0)
+            l->rep = ls_realloc(l->rep, l->cap_levels);
+    }
+    if (l->def)
+        l->def[l->n_levels] = def;
+    if (l->rep)
+        l->rep[l->n_levels] = rep;
+    l->n_levels++;
+    if (l->n_levels > w->max_leaf_levels)
+        w->max_leaf_levels = l->n_levels;
+}
+
+/* Resolves the slot for a primitive put and checks its type; returns the leaf or NULL. */
+static inline leaf_t *begin_put(ls_parquet_writer_t *w, uint8_t *rep, unsigned accepted)
+{
+    if (w->failed || w->closed) {
+        fail_put(w, "writer failed or closed", NULL);
+        return NULL;
+    }
+    int idx = next_slot(w, rep);
+    if (idx < 0) {
+        fail_put(w, "more values than fields in", &w->nodes[w->stack[w->depth].node]);
+        return NULL;
+    }
+    const ls_parquet_node_t *n = &w->nodes[idx];
+    if (!((accepted >> n->type) & 1u)) {
+        fail_put(w, "value of the wrong type", n);
+        return NULL;
+    }
+    return &w->leaves[n->leaf];
+}
+
+static inline void add_value(ls_parquet_writer_t *w, leaf_t *l, uint8_t rep, const void *p,
+                             size_t n)
+{
+    push_level(w, l, rep, (uint8_t)l->node->def_level);
+    ls__pq_buf_append(&l->values, p, n);
+    l->n_values++;
+    w->buffered += n + 1;
+    advance(w);
+}
+
+#define BIT(t) (1u << (t))
+
+ls_err_t ls_parquet_writer_put_bool(ls_parquet_writer_t *w, bool v)
+{
+    uint8_t rep;
+    leaf_t *l = begin_put(w, &rep, BIT(LS_PARQUET_BOOLEAN));
+    if (!l)
+        return LS_ERR_INVALID_ARGUMENT;
+    uint8_t b = v ? 1 : 0;
+    add_value(w, l, rep, &b, 1);
+    return LS_ERR_OK;
+}
+
+static ls_err_t put_decimal_leaf(ls_parquet_writer_t *w, leaf_t *l, uint8_t rep, __int128 v)
+{
+    const ls_parquet_node_t *n = l->node;
+    __int128 lim = 1;
+    for (int i = 0; i < n->precision; i++)
+        lim *= 10;
+    if (v >= lim || v <= -lim)
+        return fail_put(w, "decimal has more digits than its precision", n);
+    if (n->physical == LS_PARQUET_PHYS_INT32) {
+        if (v < INT32_MIN || v > INT32_MAX)
+            return fail_put(w, "decimal out of range", n);
+        int32_t x = (int32_t)v;
+        add_value(w, l, rep, &x, 4);
+    } else if (n->physical == LS_PARQUET_PHYS_INT64) {
+        if (v < INT64_MIN || v > INT64_MAX)
+            return fail_put(w, "decimal out of range", n);
+        int64_t x = (int64_t)v;
+        add_value(w, l, rep, &x, 8);
+    } else {
+        uint8_t be[16];
+        int len = n->type_length;
+        unsigned __int128 u = (unsigned __int128)v;
+        for (int i = len - 1; i >= 0; i--) {
+            be[i] = (uint8_t)u;
+            u >>= 8;
+        }
+        add_value(w, l, rep, be, (size_t)len);
+    }
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_parquet_writer_put_int32(ls_parquet_writer_t *w, int32_t v)
+{
+    uint8_t rep;
+    leaf_t *l =
+        begin_put(w, &rep, BIT(LS_PARQUET_INT32) | BIT(LS_PARQUET_DATE) | BIT(LS_PARQUET_DECIMAL));
+    if (!l)
+        return LS_ERR_INVALID_ARGUMENT;
+    if (l->node->type == LS_PARQUET_DECIMAL)
+        return put_decimal_leaf(w, l, rep, v);
+    add_value(w, l, rep, &v, 4);
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_parquet_writer_put_int64(ls_parquet_writer_t *w, int64_t v)
+{
+    uint8_t rep;
+    leaf_t *l = begin_put(w, &rep,
+                          BIT(LS_PARQUET_INT64) | BIT(LS_PARQUET_TIMESTAMP) |
+                              BIT(LS_PARQUET_TIMESTAMPTZ) | BIT(LS_PARQUET_DECIMAL));
+    if (!l)
+        return LS_ERR_INVALID_ARGUMENT;
+    if (l->node->type == LS_PARQUET_DECIMAL)
+        return put_decimal_leaf(w, l, rep, v);
+    add_value(w, l, rep, &v, 8);
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_parquet_writer_put_decimal(ls_parquet_writer_t *w, __int128 v)
+{
+    uint8_t rep;
+    leaf_t *l = begin_put(w, &rep, BIT(LS_PARQUET_DECIMAL));
+    if (!l)
+        return LS_ERR_INVALID_ARGUMENT;
+    return put_decimal_leaf(w, l, rep, v);
+}
+
+ls_err_t ls_parquet_writer_put_float(ls_parquet_writer_t *w, float v)
+{
+    uint8_t rep;
+    leaf_t *l = begin_put(w, &rep, BIT(LS_PARQUET_FLOAT));
+    if (!l)
+        return LS_ERR_INVALID_ARGUMENT;
+    add_value(w, l, rep, &v, 4);
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_parquet_writer_put_double(ls_parquet_writer_t *w, double v)
+{
+    uint8_t rep;
+    leaf_t *l = begin_put(w, &rep, BIT(LS_PARQUET_DOUBLE));
+    if (!l)
+        return LS_ERR_INVALID_ARGUMENT;
+    add_value(w, l, rep, &v, 8);
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_parquet_writer_put_bytes(ls_parquet_writer_t *w, const void *p, size_t n)
+{
+    uint8_t rep;
+    leaf_t *l = begin_put(w, &rep, BIT(LS_PARQUET_STRING) | BIT(LS_PARQUET_BINARY));
+    if (!l)
+        return LS_ERR_INVALID_ARGUMENT;
+    if (n > (256u << 20))
+        return fail_put(w, "byte value larger than 256 MiB", l->node);
+    push_level(w, l, rep, (uint8_t)l->node->def_level);
+    uint32_t len = (uint32_t)n;
+    ls__pq_buf_reserve(&l->values, 4 + n);
+    memcpy(l->values.data + l->values.len, &len, 4);
+    if (n)
+        memcpy(l->values.data + l->values.len + 4, p, n);
+    l->values.len += 4 + n;
+    l->n_values++;
+    w->buffered += n + 5;
+    advance(w);
+    return LS_ERR_OK;
+}
+
+/* One level entry without a value in every leaf under node `idx`. */
+static void push_absent(ls_parquet_writer_t *w, int idx, uint8_t rep, uint8_t def)
+{
+    const ls_parquet_node_t *n = &w->nodes[idx];
+    for (int i = n->first_leaf; i < n->first_leaf + n->n_leaves; i++)
+        push_level(w, &w->leaves[i], rep, def);
+    w->buffered += (uint64_t)n->n_leaves;
+}
+
+ls_err_t ls_parquet_writer_put_null(ls_parquet_writer_t *w)
+{
+    uint8_t rep;
+    if (w->failed || w->closed)
+        return fail_put(w, "writer failed or closed", NULL);
+    int idx = next_slot(w, &rep);
+    if (idx < 0)
+        return fail_put(w, "more values than fields in", &w->nodes[w->stack[w->depth].node]);
+    const ls_parquet_node_t *n = &w->nodes[idx];
+    if (!n->optional)
+        return fail_put(w, "null for a required field", n);
+    push_absent(w, idx, rep, (uint8_t)(n->def_level - 1));
+    advance(w);
+    return LS_ERR_OK;
+}
+
+static ls_err_t begin_group(ls_parquet_writer_t *w, ls_parquet_type_t type)
+{
+    uint8_t rep;
+    if (w->failed || w->closed)
+        return fail_put(w, "writer failed or closed", NULL);
+    int idx = next_slot(w, &rep);
+    if (idx < 0)
+        return fail_put(w, "more values than fields in", &w->nodes[w->stack[w->depth].node]);
+    if (w->nodes[idx].type != type)
+        return fail_put(w,
+                        type == LS_PARQUET_LIST ? "list for a non-list field"
+                                                : "struct for a non-struct field",
+                        &w->nodes[idx]);
+    advance(w);
+    frame_t *f = &w->stack[++w->depth];
+    f->node = idx;
+    f->child = 0;
+    f->count = 0;
+    f->rep_in = rep;
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_parquet_writer_begin_list(ls_parquet_writer_t *w)
+{
+    return begin_group(w, LS_PARQUET_LIST);
+}
+
+ls_err_t ls_parquet_writer_begin_struct(ls_parquet_writer_t *w)
+{
+    return begin_group(w, LS_PARQUET_STRUCT);
+}
+
+ls_err_t ls_parquet_writer_end_list(ls_parquet_writer_t *w)
+{
+    frame_t *f = &w->stack[w->depth];
+    if (w->depth == 0 || w->nodes[f->node].type != LS_PARQUET_LIST)
+        return fail_put(w, "end_list without begin_list", NULL);
+    if (f->count == 0) /* empty list: present (def of the list node), no element */
+        push_absent(w, f->node, f->rep_in, (uint8_t)w->nodes[f->node].def_level);
+    w->depth--;
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_parquet_writer_end_struct(ls_parquet_writer_t *w)
+{
+    frame_t *f = &w->stack[w->depth];
+    if (w->depth == 0 || w->nodes[f->node].type != LS_PARQUET_STRUCT)
+        return fail_put(w, "end_struct without begin_struct", NULL);
+    if (f->child != w->nodes[f->node].n_children)
+        return fail_put(w, "missing fields in", &w->nodes[f->node]);
+    w->depth--;
+    return LS_ERR_OK;
+}
+
+static ls_err_t flush_row_group(ls_parquet_writer_t *w);
+
+ls_err_t ls_parquet_writer_end_row(ls_parquet_writer_t *w)
+{
+    if (w->failed || w->closed)
+        return fail_put(w, "writer failed or closed", NULL);
+    if (w->depth != 0 || w->stack[0].child != w->nodes[0].n_children)
+        return fail_put(w, "end_row before every field was given", NULL);
+    w->stack[0].child = 0;
+    w->rg_rows++;
+    if (w->buffered >= w->opts.row_group_bytes ||
+        w->max_leaf_levels >= LS_PARQUET_MAX_CHUNK_VALUES / 2) {
+        ls_err_t rc = flush_row_group(w);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < w->n_leaves; i++) {
+        leaf_t *l = &w->leaves[i];
+        l->row_levels = l->n_levels;
+        l->row_values = l->n_values;
+        l->row_value_bytes = l->values.len;
+    }
+    return LS_ERR_OK;
+}
+
+void ls_parquet_writer_abort_row(ls_parquet_writer_t *w)
+{
+    for (int i = 0; i < w->n_leaves; i++) {
+        leaf_t *l = &w->leaves[i];
+        l->n_levels = l->row_levels;
+        l->n_values = l->row_values;
+        l->values.len = l->row_value_bytes;
+    }
+    w->depth = 0;
+    w->stack[0].child = 0;
+}
+
+/* ---- column chunk encoding ---------------------------------------------- */
+
+static inline uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
+    while (n >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        h = (h ^ mix64(x)) * 0x9E3779B97F4A7C15ULL;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t t = 0;
+    memcpy(&t, p, n);
+    return mix64(h ^ t);
+}
+
+typedef struct {
+    const uint8_t *ptr; /* into the leaf's value buffer (first occurrence) */
+    uint32_t len;
+    uint32_t hash;
+} dict_entry_t;
+
+typedef struct {
+    dict_entry_t *entries;
+    uint32_t n, cap;
+    uint32_t *slots; /* entry index + 1, 0 = empty */
+    uint32_t mask;
+    size_t plain_bytes;
+} dict_t;
+
+static void dict_free(dict_t *d)
+{
+    free(d->entries);
+    free(d->slots);
+    memset(d, 0, sizeof(*d));
+}
+
+static void dict_grow(dict_t *d)
+{
+    uint32_t nslots = d->mask ? (d->mask + 1) * 2 : 1024;
+    free(d->slots);
+    d->slots = ls_calloc(nslots, sizeof(uint32_t));
+    d->mask = nslots - 1;
+    for (uint32_t i = 0; i < d->n; i++) {
+        uint32_t s = d->entries[i].hash & d->mask;
+        while (d->slots[s])
+            s = (s + 1) & d->mask;
+        d->slots[s] = i + 1;
+    }
+}
+
+/* Index of the value in the dictionary, inserting it; UINT32_MAX when the dictionary is full. */
+static inline uint32_t dict_insert(dict_t *d, const uint8_t *p, uint32_t len, uint64_t h64,
+                                   const ls_parquet_writer_options_t *o, size_t plain_len)
+{
+    uint32_t h = (uint32_t)(h64 >> 32);
+    uint32_t s = h & d->mask;
+    for (;;) {
+        uint32_t e = d->slots[s];
+        if (!e)
+            break;
+        dict_entry_t *de = &d->entries[e - 1];
+        if (de->hash == h && de->len == len && memcmp(de->ptr, p, len) == 0)
+            return e - 1;
+        s = (s + 1) & d->mask;
+    }
+    if (d->n >= o->dictionary_max_entries || d->plain_bytes + plain_len > o->dictionary_max_bytes)
+        return UINT32_MAX;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 256;
+        d->entries = ls_realloc(d->entries, d->cap * sizeof(dict_entry_t));
+    }
+    d->entries[d->n] = (dict_entry_t){p, len, h};
+    d->slots[s] = ++d->n;
+    d->plain_bytes += plain_len;
+    if ((uint64_t)d->n * 2 > d->mask)
+        dict_grow(d);
+    return d->n - 1;
+}
+
+typedef struct {
+    bool has;
+    const uint8_t *min, *max;
+    size_t min_len, max_len;
+    int64_t nan;
+    double dmin, dmax;
+    float fmin, fmax;
+} stats_t;
+
+static inline void stats_bytes(stats_t *st, const ls_parquet_node_t *n, const uint8_t *p,
+                               size_t len)
+{
+    if (!st->has) {
+        st->has = true;
+        st->min = st->max = p;
+        st->min_len = st->max_len = len;
+        return;
+    }
+    if (ls__pq_compare(n, p, len, st->min, st->min_len) < 0) {
+        st->min = p;
+        st->min_len = len;
+    } else if (ls__pq_compare(n, p, len, st->max, st->max_len) > 0) {
+        st->max = p;
+        st->max_len = len;
+    }
+}
+
+/* Walks the chunk's values once: statistics, and dictionary indices unless the dictionary
+ * overflows (returns false then). */
+static bool scan_values(ls_parquet_writer_t *w, leaf_t *l, stats_t *st, dict_t *d, bool try_dict)
+{
+    const ls_parquet_node_t *n = l->node;
+    const uint8_t *p = l->values.data;
+    size_t nv = l->n_values;
+    memset(st, 0, sizeof(*st));
+    if (try_dict) {
+        if (w->cap_indices < nv) {
+            free(w->indices);
+            w->cap_indices = nv;
+            w->indices = ls_malloc(nv * sizeof(uint32_t));
+        }
+        dict_grow(d);
+    }
+    switch (n->physical) {
+    case LS_PARQUET_PHYS_DOUBLE:
+    case LS_PARQUET_PHYS_FLOAT: {
+        bool dbl = n->physical == LS_PARQUET_PHYS_DOUBLE;
+        double mn = INFINITY, mx = -INFINITY;
+        bool any = false;
+        for (size_t i = 0; i < nv; i++) {
+            double x;
+            if (dbl)
+                memcpy(&x, p + i * 8, 8);
+            else {
+                float f;
+                memcpy(&f, p + i * 4, 4);
+                x = f;
+            }
+            if (isnan(x))
+                st->nan++;
+            else {
+                any = true;
+                if (x < mn || (x == 0 && mn == 0 && signbit(x)))
+                    mn = x;
+                if (x > mx || (x == 0 && mx == 0 && !signbit(x)))
+                    mx = x;
+            }
+            if (try_dict) {
+                uint64_t bits;
+                if (dbl)
+                    memcpy(&bits, p + i * 8, 8);
+                else {
+                    uint32_t b32;
+                    memcpy(&b32, p + i * 4, 4);
+                    bits = b32;
+                }
+                uint32_t idx = dict_insert(d, p + i * l->width, (uint32_t)l->width, mix64(bits),
+                                           &w->opts, l->width);
+                if (idx == UINT32_MAX || (i == 4095 && d->n > 3072))
+                    try_dict = false;
+                else
+                    w->indices[i] = idx;
+            }
+        }
+        if (any) {
+            st->has = true;
+            /* spec: a zero minimum is written as -0.0, a zero maximum as +0.0 */
+            if (mn == 0)
+                mn = -0.0;
+            if (mx == 0)
+                mx = 0.0;
+            st->dmin = mn;
+            st->dmax = mx;
+            st->fmin = (float)mn;
+            st->fmax = (float)mx;
+        }
+        return try_dict;
+    }
+    case LS_PARQUET_PHYS_INT64:
+    case LS_PARQUET_PHYS_INT32: {
+        bool i64 = n->physical == LS_PARQUET_PHYS_INT64;
+        size_t wd = l->width;
+        int64_t mn = INT64_MAX, mx = INT64_MIN;
+        size_t imin = 0, imax = 0;
+        for (size_t i = 0; i < nv; i++) {
+            int64_t x;
+            if (i64)
+                memcpy(&x, p + i * 8, 8);
+            else {
+                int32_t y;
+                memcpy(&y, p + i * 4, 4);
+                x = y;
+            }
+            if (x < mn) {
+                mn = x;
+                imin = i;
+            }
+            if (x > mx) {
+                mx = x;
+                imax = i;
+            }
+            if (try_dict) {
+                uint32_t idx =
+                    dict_insert(d, p + i * wd, (uint32_t)wd, mix64((uint64_t)x), &w->opts, wd);
+                if (idx == UINT32_MAX || (i == 4095 && d->n > 3072))
+                    try_dict = false;
+                else
+                    w->indices[i] = idx;
+            }
+        }
+        if (nv) {
+            st->has = true;
+            st->min = p + imin * wd;
+            st->max = p + imax * wd;
+            st->min_len = st->max_len = wd;
+        }
+        return try_dict;
+    }
+    default:
+        break;
+    }
+    /* BOOLEAN, FIXED_LEN_BYTE_ARRAY and BYTE_ARRAY */
+    size_t pos = 0;
+    for (size_t i = 0; i < nv; i++) {
+        const uint8_t *v;
+        uint32_t len;
+        size_t plain_len;
+        if (l->width) {
+            v = p + pos;
+            len = (uint32_t)l->width;
+            pos += l->width;
+            plain_len = len;
+        } else {
+            memcpy(&len, p + pos, 4);
+            v = p + pos + 4;
+            pos += 4 + len;
+            plain_len = 4 + (size_t)len;
+        }
+        stats_bytes(st, n, v, len);
+        if (try_dict) {
+            uint32_t idx = dict_insert(d, v, len, hash_bytes(v, len), &w->opts, plain_len);
+            if (idx == UINT32_MAX || (i == 4095 && d->n > 3072))
+                try_dict = false;
+            else
+                w->indices[i] = idx;
+        }
+    }
+    return try_dict;
+}
+
+static void write_page_header(ls_thrift_writer_t *tw, int type, size_t uncompressed,
+                              size_t compressed, size_t num_values, int encoding)
+{
+    ls_thrift_write_struct_begin(tw);
+    ls_thrift_write_i32_field(tw, 1, type);
+    ls_thrift_write_i32_field(tw, 2, (int32_t)uncompressed);
+    ls_thrift_write_i32_field(tw, 3, (int32_t)compressed);
+    if (type == LS_PQ_PAGE_DICTIONARY) {
+        ls_thrift_write_field(tw, 7, LS_THRIFT_STRUCT);
+        ls_thrift_write_struct_begin(tw);
+        ls_thrift_write_i32_field(tw, 1, (int32_t)num_values);
+        ls_thrift_write_i32_field(tw, 2, encoding);
+        ls_thrift_write_struct_end(tw);
+    } else {
+        ls_thrift_write_field(tw, 5, LS_THRIFT_STRUCT);
+        ls_thrift_write_struct_begin(tw);
+        ls_thrift_write_i32_field(tw, 1, (int32_t)num_values);
+        ls_thrift_write_i32_field(tw, 2, encoding);
+        ls_thrift_write_i32_field(tw, 3, LS_PQ_ENC_RLE);
+        ls_thrift_write_i32_field(tw, 4, LS_PQ_ENC_RLE);
+        ls_thrift_write_struct_end(tw);
+    }
+    ls_thrift_write_struct_end(tw);
+}
+
+/* Compresses w->page and appends header + body to w->chunk. */
+static ls_err_t finish_page(ls_parquet_writer_t *w, chunk_meta_t *cm, int type, size_t num_values,
+                            int encoding)
+{
+    if (w->page.len > INT32_MAX)
+        return ls_error_set(&w->err, LS_ERR_INVALID_ARGUMENT, "parquet page larger than 2 GiB");
+    w->cpage.len = 0;
+    ls_err_t rc =
+        ls__pq_compress(&w->codec, w->opts.codec, w->page.data, w->page.len, &w->cpage, &w->err);
+    if (rc)
+        return rc;
+    ls_thrift_writer_t tw = {0};
+    write_page_header(&tw, type, w->page.len, w->cpage.len, num_values, encoding);
+    ls__pq_buf_append(&w->chunk, tw.data, tw.len);
+    ls__pq_buf_append(&w->chunk, w->cpage.data, w->cpage.len);
+    cm->total_uncompressed += (int64_t)(tw.len + w->page.len);
+    cm->total_compressed += (int64_t)(tw.len + w->cpage.len);
+    free(tw.data);
+    return LS_ERR_OK;
+}
+
+static void append_levels(ls_pq_buf_t *page, const uint8_t *lv, size_t n, int max)
+{
+    size_t at = page->len;
+    uint32_t len = 0;
+    ls__pq_buf_append(page, &len, 4);
+    ls__pq_rle_encode_u8(page, lv, n, ls__pq_bit_width((uint32_t)max));
+    len = (uint32_t)(page->len - at - 4);
+    memcpy(page->data + at, &len, 4);
+}
+
+static void keep_stat(uint8_t **dst, size_t *dst_len, const uint8_t *p, size_t n)
+{
+    *dst = ls_realloc(*dst, n ? n : 1);
+    if (n)
+        memcpy(*dst, p, n);
+    *dst_len = n;
+}
+
+static ls_err_t encode_chunk(ls_parquet_writer_t *w, leaf_t *l, chunk_meta_t *cm)
+{
+    const ls_parquet_node_t *n = l->node;
+    int max_def = n->def_level, max_rep = n->rep_level;
+    memset(cm, 0, sizeof(*cm));
+    cm->dictionary_page_offset = -1;
+    cm->num_values = (int64_t)l->n_levels;
+    cm->null_count = (int64_t)(l->n_levels - l->n_values);
+    w->chunk.len = 0;
+
+    stats_t st;
+    dict_t d = {0};
+    bool try_dict = w->opts.dictionary && n->physical != LS_PARQUET_PHYS_BOOLEAN && l->n_values;
+    bool use_dict = scan_values(w, l, &st, &d, try_dict) && try_dict;
+
+    /* statistics, in Parquet's PLAIN value layout */
+    uint8_t fbuf[2][8];
+    if (st.has && (n->physical == LS_PARQUET_PHYS_DOUBLE || n->physical == LS_PARQUET_PHYS_FLOAT)) {
+        bool dbl = n->physical == LS_PARQUET_PHYS_DOUBLE;
+        if (dbl) {
+            memcpy(fbuf[0], &st.dmin, 8);
+            memcpy(fbuf[1], &st.dmax, 8);
+        } else {
+            memcpy(fbuf[0], &st.fmin, 4);
+            memcpy(fbuf[1], &st.fmax, 4);
+        }
+        st.min = fbuf[0];
+        st.max = fbuf[1];
+        st.min_len = st.max_len = dbl ? 8 : 4;
+    }
+    l->res.nan_count += st.nan;
+    if (st.has) {
+        if (!l->res.has_min_max ||
+            ls__pq_compare(n, st.min, st.min_len, l->min_buf, l->res.min_raw_len) < 0)
+            keep_stat(&l->min_buf, &l->res.min_raw_len, st.min, st.min_len);
+        if (!l->res.has_min_max ||
+            ls__pq_compare(n, st.max, st.max_len, l->max_buf, l->res.max_raw_len) > 0)
+            keep_stat(&l->max_buf, &l->res.max_raw_len, st.max, st.max_len);
+        l->res.has_min_max = true;
+        if (st.min_len <= MAX_STAT_BYTES && st.max_len <= MAX_STAT_BYTES) {
+            cm->has_min_max = true;
+            keep_stat(&cm->min, &cm->min_len, st.min, st.min_len);
+            keep_stat(&cm->max, &cm->max_len, st.max, st.max_len);
+        }
+    }
+
+    ls_err_t rc = LS_ERR_OK;
+    int bw = 0;
+    if (use_dict) {
+        cm->dictionary_page_offset = (int64_t)w->offset;
+        w->page.len = 0;
+        for (uint32_t i = 0; i < d.n; i++) {
+            if (!l->width) {
+                uint32_t len = d.entries[i].len;
+                ls__pq_buf_append(&w->page, &len, 4);
+            }
+            ls__pq_buf_append(&w->page, d.entries[i].ptr, d.entries[i].len);
+        }
+        rc = finish_page(w, cm, LS_PQ_PAGE_DICTIONARY, d.n, LS_PQ_ENC_PLAIN);
+        bw = ls__pq_bit_width(d.n - 1);
+    }
+    cm->data_page_offset = (int64_t)w->offset + (int64_t)w->chunk.len;
+
+    /* data pages, cut at row boundaries once they reach page_bytes */
+    size_t lv = 0, vi = 0, vpos = 0;
+    const uint8_t *vals = l->values.data;
+    while (!rc && lv < l->n_levels) {
+        size_t l0 = lv, v0 = vi, p0 = vpos, bytes = 0;
+        while (lv < l->n_levels) {
+            if (max_def == 0 || l->def[lv] == max_def) {
+                size_t adv = l->width;
+                if (!adv) {
+                    uint32_t len;
+                    memcpy(&len, vals + vpos, 4);
+                    adv = 4 + (size_t)len;
+                }
+                vpos += adv;
+                bytes += use_dict ? 1 + (size_t)bw / 8 : adv;
+                vi++;
+            }
+            bytes += 1;
+            lv++;
+            if (bytes >= w->opts.page_bytes &&
+                (max_rep == 0 || lv == l->n_levels || l->rep[lv] == 0))
+                break;
+        }
+        w->page.len = 0;
+        if (max_rep > 0)
+            append_levels(&w->page, l->rep + l0, lv - l0, max_rep);
+        if (max_def > 0)
+            append_levels(&w->page, l->def + l0, lv - l0, max_def);
+        if (use_dict) {
+            uint8_t b = (uint8_t)bw;
+            ls__pq_buf_append(&w->page, &b, 1);
+            ls__pq_rle_encode_u32(&w->page, w->indices + v0, vi - v0, bw);
+        } else if (n->physical == LS_PARQUET_PHYS_BOOLEAN) {
+            size_t cnt = vi - v0;
+            ls__pq_buf_reserve(&w->page, (cnt + 7) / 8);
+            uint8_t *o = w->page.data + w->page.len;
+            memset(o, 0, (cnt + 7) / 8);
+            for (size_t i = 0; i < cnt; i++)
+                o[i / 8] |= (uint8_t)((vals[v0 + i] & 1) << (i % 8));
+            w->page.len += (cnt + 7) / 8;
+        } else {
+            ls__pq_buf_append(&w->page, vals + p0, vpos - p0);
+        }
+        rc = finish_page(w, cm, LS_PQ_PAGE_DATA, lv - l0,
+                         use_dict ? LS_PQ_ENC_RLE_DICTIONARY : LS_PQ_ENC_PLAIN);
+    }
+    dict_free(&d);
+    if (rc)
+        return rc;
+    l->res.value_count += cm->num_values;
+    l->res.null_count += cm->null_count;
+    l->res.compressed_size += cm->total_compressed;
+    l->res.uncompressed_size += cm->total_uncompressed;
+    return emit(w, w->chunk.data, w->chunk.len);
+}
+
+static ls_err_t flush_row_group(ls_parquet_writer_t *w)
+{
+    if (w->rg_rows == 0)
+        return LS_ERR_OK;
+    w->rgs = ls_realloc(w->rgs, (size_t)(w->n_rgs + 1) * sizeof(row_group_meta_t));
+    row_group_meta_t *rg = &w->rgs[w->n_rgs++];
+    memset(rg, 0, sizeof(*rg));
+    rg->chunks = ls_calloc((size_t)w->n_leaves, sizeof(chunk_meta_t));
+    rg->num_rows = w->rg_rows;
+    rg->file_offset = (int64_t)w->offset;
+    for (int i = 0; i < w->n_leaves; i++) {
+        leaf_t *l = &w->leaves[i];
+        ls_err_t rc = encode_chunk(w, l, &rg->chunks[i]);
+        if (rc) {
+            w->failed = true;
+            return rc;
+        }
+        rg->total_byte_size += rg->chunks[i].total_uncompressed;
+        rg->total_compressed += rg->chunks[i].total_compressed;
+        l->n_levels = l->n_values = l->values.len = 0;
+        l->row_levels = l->row_values = l->row_value_bytes = 0;
+    }
+    w->total_rows += w->rg_rows;
+    w->rg_rows = 0;
+    w->buffered = 0;
+    w->max_leaf_levels = 0;
+    return LS_ERR_OK;
+}
+
+/* ---- footer ------------------------------------------------------------- */
+
+static bool signed_safe(const ls_parquet_node_t *n)
+{
+    return n->physical != LS_PARQUET_PHYS_BYTE_ARRAY &&
+           n->physical != LS_PARQUET_PHYS_FIXED_LEN_BYTE_ARRAY;
+}
+
+static void write_path(ls_thrift_writer_t *tw, const char *path)
+{
+    size_t parts = 1;
+    for (const char *p = path; *p; p++)
+        parts += *p == '.';
+    ls_thrift_write_list_begin(tw, LS_THRIFT_BINARY, parts);
+    const char *p = path;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        ls_thrift_write_binary(tw, p, len);
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+}
+
+static void write_column_chunk(ls_thrift_writer_t *tw, const leaf_t *l, const chunk_meta_t *cm,
+                               ls_parquet_codec_t codec)
+{
+    const ls_parquet_node_t *n = l->node;
+    bool dict = cm->dictionary_page_offset >= 0;
+    ls_thrift_write_struct_begin(tw);
+    ls_thrift_write_i64_field(tw, 2, dict ? cm->dictionary_page_offset : cm->data_page_offset);
+    ls_thrift_write_field(tw, 3, LS_THRIFT_STRUCT);
+    ls_thrift_write_struct_begin(tw);
+    ls_thrift_write_i32_field(tw, 1, n->physical);
+    ls_thrift_write_field(tw, 2, LS_THRIFT_LIST);
+    ls_thrift_write_list_begin(tw, LS_THRIFT_I32, dict ? 3 : 2);
+    ls_thrift_write_i32(tw, LS_PQ_ENC_PLAIN);
+    ls_thrift_write_i32(tw, LS_PQ_ENC_RLE);
+    if (dict)
+        ls_thrift_write_i32(tw, LS_PQ_ENC_RLE_DICTIONARY);
+    ls_thrift_write_field(tw, 3, LS_THRIFT_LIST);
+    write_path(tw, n->path);
+    ls_thrift_write_i32_field(tw, 4, (int32_t)codec);
+    ls_thrift_write_i64_field(tw, 5, cm->num_values);
+    ls_thrift_write_i64_field(tw, 6, cm->total_uncompressed);
+    ls_thrift_write_i64_field(tw, 7, cm->total_compressed);
+    ls_thrift_write_i64_field(tw, 9, cm->data_page_offset);
+    if (dict)
+        ls_thrift_write_i64_field(tw, 11, cm->dictionary_page_offset);
+    ls_thrift_write_field(tw, 12, LS_THRIFT_STRUCT);
+    ls_thrift_write_struct_begin(tw);
+    if (cm->has_min_max && signed_safe(n)) {
+        ls_thrift_write_binary_field(tw, 1, cm->max, cm->max_len);
+        ls_thrift_write_binary_field(tw, 2, cm->min, cm->min_len);
+    }
+    ls_thrift_write_i64_field(tw, 3, cm->null_count);
+    if (cm->has_min_max) {
+        ls_thrift_write_binary_field(tw, 5, cm->max, cm->max_len);
+        ls_thrift_write_binary_field(tw, 6, cm->min, cm->min_len);
+    }
+    ls_thrift_write_struct_end(tw);
+    ls_thrift_write_struct_end(tw); /* ColumnMetaData */
+    ls_thrift_write_struct_end(tw); /* ColumnChunk */
+}
+
+static void fill_results(ls_parquet_writer_t *w)
+{
+    w->results = ls_calloc((size_t)w->n_leaves ? (size_t)w->n_leaves : 1, sizeof(*w->results));
+    for (int i = 0; i < w->n_leaves; i++) {
+        leaf_t *l = &w->leaves[i];
+        ls_parquet_column_result_t *r = &w->results[i];
+        *r = l->res;
+        if (r->has_min_max) {
+            r->min_raw = l->min_buf;
+            r->max_raw = l->max_buf;
+            ls__pq_decode_value(l->node, l->min_buf, r->min_raw_len, &r->min);
+            ls__pq_decode_value(l->node, l->max_buf, r->max_raw_len, &r->max);
+        }
+    }
+    w->result.row_count = w->total_rows;
+    w->result.file_size = w->offset;
+    w->result.row_group_count = w->n_rgs;
+    w->result.column_count = w->n_leaves;
+    w->result.columns = w->results;
+}
+
+ls_err_t ls_parquet_writer_close(ls_parquet_writer_t *w, ls_error_t *err)
+{
+    if (w->closed)
+        return ls_error_set(err, LS_ERR_FAILED_PRECONDITION, "parquet writer already closed");
+    if (w->failed) {
+        if (err)
+            *err = w->err;
+        return w->err.code ? w->err.code : LS_ERR_INTERNAL;
+    }
+    if (w->depth != 0 || w->stack[0].child != 0)
+        return ls_error_set(err, LS_ERR_FAILED_PRECONDITION,
+                            "parquet writer closed in the middle of a row");
+    ls_err_t rc = flush_row_group(w);
+    if (rc) {
+        if (err)
+            *err = w->err;
+        return rc;
+    }
+    ls_thrift_writer_t tw = {0};
+    ls_thrift_write_struct_begin(&tw);
+    ls_thrift_write_i32_field(&tw, 1, 1);
+    ls_thrift_write_field(&tw, 2, LS_THRIFT_LIST);
+    ls__pq_schema_write_thrift(w->schema, &tw);
+    ls_thrift_write_i64_field(&tw, 3, w->total_rows);
+    ls_thrift_write_field(&tw, 4, LS_THRIFT_LIST);
+    ls_thrift_write_list_begin(&tw, LS_THRIFT_STRUCT, (size_t)w->n_rgs);
+    for (int g = 0; g < w->n_rgs; g++) {
+        row_group_meta_t *rg = &w->rgs[g];
+        ls_thrift_write_struct_begin(&tw);
+        ls_thrift_write_field(&tw, 1, LS_THRIFT_LIST);
+        ls_thrift_write_list_begin(&tw, LS_THRIFT_STRUCT, (size_t)w->n_leaves);
+        for (int i = 0; i < w->n_leaves; i++)
+            write_column_chunk(&tw, &w->leaves[i], &rg->chunks[i], w->opts.codec);
+        ls_thrift_write_i64_field(&tw, 2, rg->total_byte_size);
+        ls_thrift_write_i64_field(&tw, 3, rg->num_rows);
+        ls_thrift_write_i64_field(&tw, 5, rg->file_offset);
+        ls_thrift_write_i64_field(&tw, 6, rg->total_compressed);
+        ls_thrift_write_field(&tw, 7, LS_THRIFT_I16);
+        ls_thrift_write_i32(&tw, g);
+        ls_thrift_write_struct_end(&tw);
+    }
+    ls_thrift_write_binary_field(&tw, 6, CREATED_BY, strlen(CREATED_BY));
+    ls_thrift_write_field(&tw, 7, LS_THRIFT_LIST);
+    ls_thrift_write_list_begin(&tw, LS_THRIFT_STRUCT, (size_t)w->n_leaves);
+    for (int i = 0; i < w->n_leaves; i++) {
+        ls_thrift_write_struct_begin(&tw); /* ColumnOrder */
+        ls_thrift_write_field(&tw, 1, LS_THRIFT_STRUCT);
+        ls_thrift_write_struct_begin(&tw); /* TypeDefinedOrder */
+        ls_thrift_write_struct_end(&tw);
+        ls_thrift_write_struct_end(&tw);
+    }
+    ls_thrift_write_struct_end(&tw);
+    uint32_t flen = (uint32_t)tw.len;
+    ls_thrift_write_raw(&tw, &flen, 4);
+    ls_thrift_write_raw(&tw, "PAR1", 4);
+    rc = emit(w, tw.data, tw.len);
+    free(tw.data);
+    if (rc) {
+        if (err)
+            *err = w->err;
+        return rc;
+    }
+    w->closed = true;
+    fill_results(w);
+    return LS_ERR_OK;
+}
+
+const ls_parquet_file_result_t *ls_parquet_writer_result(const ls_parquet_writer_t *w)
+{
+    return w->closed ? &w->result : NULL;
+}
+
+const uint8_t *ls_parquet_writer_buffer(const ls_parquet_writer_t *w, size_t *len)
+{
+    *len = w->mem.len;
+    return w->mem.data;
+}
+
+void ls_parquet_writer_free(ls_parquet_writer_t *w)
+{
+    if (!w)
+        return;
+    for (int i = 0; i < w->n_leaves; i++) {
+        leaf_t *l = &w->leaves[i];
+        free(l->def);
+        free(l->rep);
+        free(l->values.data);
+        free(l->min_buf);
+        free(l->max_buf);
+    }
+    for (int g = 0; g < w->n_rgs; g++) {
+        for (int i = 0; i < w->n_leaves; i++) {
+            free(w->rgs[g].chunks[i].min);
+            free(w->rgs[g].chunks[i].max);
+        }
+        free(w->rgs[g].chunks);
+    }
+    free(w->rgs);
+    free(w->leaves);
+    free(w->results);
+    free(w->mem.data);
+    free(w->chunk.data);
+    free(w->page.data);
+    free(w->cpage.data);
+    free(w->indices);
+    ls__pq_codec_ctx_free(&w->codec);
+    free(w);
+}
