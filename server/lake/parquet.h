@@ -151,7 +151,7 @@ typedef struct {
     ls_parquet_codec_t codec;        /* default ZSTD */
     int zstd_level;                  /* default 3 */
     uint64_t row_group_bytes;        /* uncompressed target, default 128 MiB */
-    size_t page_bytes;               /* uncompressed data page target, default 1 MiB */
+    size_t page_bytes;               /* uncompressed data page target, default 4 MiB */
     size_t dictionary_max_bytes;     /* fall back to PLAIN above this, default 1 MiB */
     uint32_t dictionary_max_entries; /* and above this many entries, default 65536 */
     bool dictionary;                 /* default true */

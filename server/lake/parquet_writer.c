@@ -90,7 +90,7 @@ void ls_parquet_writer_options_init(ls_parquet_writer_options_t *o)
     o->codec = LS_PARQUET_ZSTD;
     o->zstd_level = 3;
     o->row_group_bytes = 128u << 20;
-    o->page_bytes = 1u << 20;
+    o->page_bytes = 4u << 20;
     o->dictionary_max_bytes = 1u << 20;
     o->dictionary_max_entries = 65536;
     o->dictionary = true;

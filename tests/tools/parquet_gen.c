@@ -441,7 +441,7 @@ int main(int argc, char **argv)
         o.zstd_level = 1 + fi % 5;
         o.dictionary = fi % 4 != 3;
         if (fi % 2 == 1) {
-            o.row_group_bytes = 2000 + rnd() % 4000; /* many row groups */
+            o.row_group_bytes = 600 + rnd() % 1500; /* many row groups */
             o.page_bytes = 1024;
         }
         int rows = fi == 2 ? 0 : (int)(rnd() % 300);
