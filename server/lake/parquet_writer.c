@@ -456,6 +456,13 @@ ls_err_t ls_parquet_writer_end_row(ls_parquet_writer_t *w)
         return fail_put(w, "writer failed or closed", NULL);
     if (w->depth != 0 || w->stack[0].child != w->nodes[0].n_children)
         return fail_put(w, "end_row before every field was given", NULL);
+    /* A chunk the reader would refuse must never be written. Chunks are cut once a leaf holds
+     * MAX/2 entries, so a row adding at most MAX/2 entries per leaf keeps every chunk within MAX;
+     * a larger row is rejected whole (the caller aborts it). */
+    if (w->max_leaf_levels > LS_PARQUET_MAX_CHUNK_VALUES / 2)
+        for (int i = 0; i < w->n_leaves; i++)
+            if (w->leaves[i].n_levels - w->leaves[i].row_levels > LS_PARQUET_MAX_CHUNK_VALUES / 2)
+                return fail_put(w, "row has too many list elements in one column", NULL);
     w->stack[0].child = 0;
     w->rg_rows++;
     if (w->buffered >= w->opts.row_group_bytes ||
@@ -483,6 +490,10 @@ void ls_parquet_writer_abort_row(ls_parquet_writer_t *w)
     }
     w->depth = 0;
     w->stack[0].child = 0;
+    w->max_leaf_levels = 0;
+    for (int i = 0; i < w->n_leaves; i++)
+        if (w->leaves[i].n_levels > w->max_leaf_levels)
+            w->max_leaf_levels = w->leaves[i].n_levels;
 }
 
 /* ---- column chunk encoding ---------------------------------------------- */

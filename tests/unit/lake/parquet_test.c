@@ -563,8 +563,119 @@ LS_TEST(corrupt_and_truncated_files_give_errors_not_crashes)
     ls_parquet_schema_free(s);
 }
 
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    size_t calls, bytes;
+} counting_file_t;
+
+static ls_err_t counting_read(void *ctx, uint64_t off, size_t len, void *buf, ls_error_t *err)
+{
+    counting_file_t *f = ctx;
+    if (off > f->len || len > f->len - off)
+        return ls_error_set(err, LS_ERR_INTERNAL, "read out of range");
+    memcpy(buf, f->data + off, len);
+    f->calls++;
+    f->bytes += len;
+    return LS_ERR_OK;
+}
+
+static ls_err_t count_rows(void *ctx)
+{
+    (*(int64_t *)ctx)++;
+    return LS_ERR_OK;
+}
+
+LS_TEST(reader_streams_one_row_group_and_only_projected_chunks)
+{
+    ls_parquet_schema_t *s = ls_parquet_schema_new();
+    ls_error_t err;
+    ls_parquet_schema_add(s, 0, "id", LS_PARQUET_INT64, false, 1, 0, 0, &err);
+    ls_parquet_schema_add(s, 0, "payload", LS_PARQUET_BINARY, false, 2, 0, 0, &err);
+    ls_parquet_writer_options_t o;
+    ls_parquet_writer_options_init(&o);
+    o.row_group_bytes = 200000;
+    o.codec = LS_PARQUET_UNCOMPRESSED;
+    ls_parquet_writer_t *w;
+    LS_REQUIRE(ls_parquet_writer_new(s, &o, NULL, NULL, &w, &err) == LS_ERR_OK);
+    uint8_t blob[1000];
+    rng_state = 99;
+    for (int i = 0; i < 2000; i++) {
+        for (size_t k = 0; k < sizeof(blob); k++)
+            blob[k] = (uint8_t)rnd();
+        ls_parquet_writer_put_int64(w, i);
+        ls_parquet_writer_put_bytes(w, blob, sizeof(blob));
+        LS_CHECK_INT_EQ(ls_parquet_writer_end_row(w), LS_ERR_OK);
+    }
+    LS_REQUIRE(ls_parquet_writer_close(w, &err) == LS_ERR_OK);
+    counting_file_t f = {0};
+    f.data = ls_parquet_writer_buffer(w, &f.len);
+    ls_parquet_reader_t *r;
+    LS_REQUIRE(ls_parquet_reader_open(counting_read, &f, f.len, &r, &err) == LS_ERR_OK);
+    int n_rgs = ls_parquet_reader_num_row_groups(r);
+    LS_CHECK(n_rgs >= 8);
+    int32_t ids[] = {1};
+    LS_CHECK_INT_EQ(ls_parquet_reader_select_field_ids(r, ids, 1, &err), LS_ERR_OK);
+    size_t before = f.bytes, calls = f.calls;
+    int64_t rows = 0;
+    ls_parquet_visitor_t v = {.end_row = count_rows};
+    LS_CHECK_INT_EQ(ls_parquet_reader_read_row_group(r, 3, &v, &rows, &err), LS_ERR_OK);
+    ls_parquet_chunk_stats_t cs;
+    ls_parquet_reader_chunk_stats(r, 3, 0, &cs, &err);
+    LS_CHECK_INT_EQ(rows, ls_parquet_reader_row_group_rows(r, 3));
+    LS_CHECK_INT_EQ(f.calls - calls, 1);                   /* one range read */
+    LS_CHECK_INT_EQ(f.bytes - before, cs.compressed_size); /* of the id chunk only */
+    LS_CHECK(f.bytes < f.len / 4);
+    ls_parquet_reader_free(r);
+    ls_parquet_writer_free(w);
+    ls_parquet_schema_free(s);
+}
+
+static ls_err_t failing_sink(void *ctx, const void *p, size_t n, ls_error_t *err)
+{
+    size_t *budget = ctx;
+    if (n > *budget)
+        return ls_error_set(err, LS_ERR_UNAVAILABLE, "disk full");
+    *budget -= n;
+    return LS_ERR_OK;
+}
+
+LS_TEST(writer_reports_sink_errors_and_rejects_oversized_rows)
+{
+    ls_parquet_schema_t *s = ls_parquet_schema_new();
+    ls_error_t err;
+    int l = ls_parquet_schema_add(s, 0, "xs", LS_PARQUET_LIST, false, 1, 0, 0, &err);
+    ls_parquet_schema_add(s, l, "element", LS_PARQUET_BOOLEAN, false, 2, 0, 0, &err);
+    size_t budget = 100;
+    ls_parquet_writer_t *w;
+    LS_REQUIRE(ls_parquet_writer_new(s, NULL, failing_sink, &budget, &w, &err) == LS_ERR_OK);
+    /* one row with more list elements than a chunk may hold is rejected and can be aborted */
+    LS_CHECK_INT_EQ(ls_parquet_writer_begin_list(w), LS_ERR_OK);
+    for (int i = 0; i < LS_PARQUET_MAX_CHUNK_VALUES / 2 + 1; i++)
+        ls_parquet_writer_put_bool(w, i & 1);
+    LS_CHECK_INT_EQ(ls_parquet_writer_end_list(w), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_end_row(w), LS_ERR_INVALID_ARGUMENT);
+    LS_CHECK(strstr(ls_parquet_writer_error(w)->message, "too many") != NULL);
+    ls_parquet_writer_abort_row(w);
+    for (int r = 0; r < 100; r++) {
+        LS_CHECK_INT_EQ(ls_parquet_writer_begin_list(w), LS_ERR_OK);
+        for (int i = 0; i < 50; i++)
+            ls_parquet_writer_put_bool(w, (i * r) & 1);
+        LS_CHECK_INT_EQ(ls_parquet_writer_end_list(w), LS_ERR_OK);
+        LS_CHECK_INT_EQ(ls_parquet_writer_end_row(w), LS_ERR_OK);
+    }
+    /* the 100-byte sink cannot take the row group */
+    LS_CHECK_INT_EQ(ls_parquet_writer_close(w, &err), LS_ERR_UNAVAILABLE);
+    LS_CHECK_STR_EQ(err.message, "disk full");
+    LS_CHECK_INT_EQ(ls_parquet_writer_begin_list(w), LS_ERR_INVALID_ARGUMENT);
+    ls_parquet_writer_free(w);
+    ls_parquet_schema_free(s);
+}
+
 LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(zero_rows_write_a_readable_file_with_no_row_groups),
              LS_T(statistics_order_strings_unsigned_ints_signed_and_skip_nan),
              LS_T(writer_rejects_misuse_and_recovers_after_abort_row),
-             LS_T(corrupt_and_truncated_files_give_errors_not_crashes))
+             LS_T(corrupt_and_truncated_files_give_errors_not_crashes),
+             LS_T(reader_streams_one_row_group_and_only_projected_chunks),
+             LS_T(writer_reports_sink_errors_and_rejects_oversized_rows))
