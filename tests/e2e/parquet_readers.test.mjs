@@ -17,7 +17,7 @@ const hyparquet = await import(require.resolve('hyparquet'));
 const { compressors } = await import(require.resolve('hyparquet-compressors'));
 
 const SEED = process.env.LS_PARQUET_SEED || '20261122';
-const FILES = 24;
+const FILES = 40;
 let dir, conn, instance;
 
 before(async () => {

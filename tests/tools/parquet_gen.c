@@ -440,6 +440,10 @@ int main(int argc, char **argv)
         o.codec = codecs[ci];
         o.zstd_level = 1 + fi % 5;
         o.dictionary = fi % 4 != 3;
+        if (fi % 4 == 1) { /* dictionaries overflow mid-chunk and fall back to PLAIN */
+            o.dictionary_max_entries = 16;
+            o.dictionary_max_bytes = 256;
+        }
         if (fi % 2 == 1) {
             o.row_group_bytes = 600 + rnd() % 1500; /* many row groups */
             o.page_bytes = 1024;

@@ -672,10 +672,76 @@ LS_TEST(writer_reports_sink_errors_and_rejects_oversized_rows)
     ls_parquet_schema_free(s);
 }
 
+static uint8_t *write_strings(int mod, const ls_parquet_writer_options_t *o, size_t *len)
+{
+    ls_parquet_schema_t *s = ls_parquet_schema_new();
+    ls_error_t err;
+    ls_parquet_schema_add(s, 0, "s", LS_PARQUET_STRING, true, 1, 0, 0, &err);
+    ls_parquet_schema_add(s, 0, "d", LS_PARQUET_DOUBLE, false, 2, 0, 0, &err);
+    ls_parquet_writer_t *w;
+    LS_REQUIRE(ls_parquet_writer_new(s, o, NULL, NULL, &w, &err) == LS_ERR_OK);
+    char buf[32];
+    for (int i = 0; i < 3000; i++) {
+        int n = snprintf(buf, sizeof(buf), "value-%d", i % mod);
+        if (i % 11 == 0)
+            ls_parquet_writer_put_null(w);
+        else
+            ls_parquet_writer_put_bytes(w, buf, (size_t)n);
+        ls_parquet_writer_put_double(w, (double)(i % mod) / 3);
+        LS_CHECK_INT_EQ(ls_parquet_writer_end_row(w), LS_ERR_OK);
+    }
+    LS_REQUIRE(ls_parquet_writer_close(w, &err) == LS_ERR_OK);
+    const uint8_t *b = ls_parquet_writer_buffer(w, len);
+    uint8_t *copy = ls_malloc(*len);
+    memcpy(copy, b, *len);
+    ls_parquet_writer_free(w);
+    ls_parquet_schema_free(s);
+    return copy;
+}
+
+LS_TEST(dictionary_overflow_falls_back_to_plain)
+{
+    ls_parquet_writer_options_t o;
+    ls_parquet_writer_options_init(&o);
+    size_t plain_len, small_len, fallback_len, dict_len;
+    o.dictionary = false;
+    uint8_t *plain = write_strings(500, &o, &plain_len);
+    uint8_t *small = write_strings(20, &o, &small_len);
+    o.dictionary = true;
+    uint8_t *dict = write_strings(20, &o, &dict_len);
+    o.dictionary_max_entries = 100; /* 500 distinct values do not fit */
+    uint8_t *fallback = write_strings(500, &o, &fallback_len);
+    /* the fallback chunk is exactly the PLAIN chunk; the dictionary one is smaller */
+    LS_CHECK_INT_EQ(fallback_len, plain_len);
+    LS_CHECK(memcmp(fallback, plain, plain_len) == 0);
+    LS_CHECK(dict_len < small_len);
+    o.dictionary_max_entries = 65536;
+    o.dictionary_max_bytes = 1000; /* by size this time */
+    free(fallback);
+    fallback = write_strings(500, &o, &fallback_len);
+    LS_CHECK(fallback_len == plain_len && memcmp(fallback, plain, plain_len) == 0);
+    ls_err_t rc;
+    char *a = read_trace(plain, plain_len, &rc);
+    LS_CHECK_INT_EQ(rc, LS_ERR_OK);
+    char *b = read_trace(dict, dict_len, &rc);
+    LS_CHECK_INT_EQ(rc, LS_ERR_OK);
+    char *c = read_trace(small, small_len, &rc);
+    LS_CHECK_STR_EQ(b, c);
+    LS_CHECK(a && strlen(a) > 3000);
+    free(a);
+    free(b);
+    free(c);
+    free(plain);
+    free(small);
+    free(dict);
+    free(fallback);
+}
+
 LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(zero_rows_write_a_readable_file_with_no_row_groups),
              LS_T(statistics_order_strings_unsigned_ints_signed_and_skip_nan),
              LS_T(writer_rejects_misuse_and_recovers_after_abort_row),
              LS_T(corrupt_and_truncated_files_give_errors_not_crashes),
              LS_T(reader_streams_one_row_group_and_only_projected_chunks),
-             LS_T(writer_reports_sink_errors_and_rejects_oversized_rows))
+             LS_T(writer_reports_sink_errors_and_rejects_oversized_rows),
+             LS_T(dictionary_overflow_falls_back_to_plain))
