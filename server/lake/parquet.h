@@ -27,6 +27,14 @@
  * type for the current field fails the call with INVALID_ARGUMENT and leaves
  * the writer in the middle of the row: call ls_parquet_writer_abort_row to
  * drop the partial row and continue with the next one.
+ *
+ * Typical use from the loop: a uv_queue_work item owns a schema, a batch of
+ * decoded records and a writer with the in-memory sink (or a sink appending
+ * to a buffer it owns); its work callback puts every row and closes the
+ * writer; its after-work callback, back on the loop, uploads the buffer and
+ * records ls_parquet_writer_result() in the Iceberg manifest. Reading works
+ * the same way with a read_fn over a local file (pread) or over bytes a
+ * range GET fetched.
  */
 #ifndef LS_LAKE_PARQUET_H
 #define LS_LAKE_PARQUET_H

@@ -645,14 +645,13 @@ static bool scan_values(ls_parquet_writer_t *w, leaf_t *l, stats_t *st, dict_t *
                 memcpy(&f, p + i * 4, 4);
                 x = f;
             }
-            if (isnan(x))
+            if (x != x) {
                 st->nan++;
-            else {
+            } else {
+                /* the sign of a zero bound is fixed below, so plain comparisons suffice */
                 any = true;
-                if (x < mn || (x == 0 && mn == 0 && signbit(x)))
-                    mn = x;
-                if (x > mx || (x == 0 && mx == 0 && !signbit(x)))
-                    mx = x;
+                mn = x < mn ? x : mn;
+                mx = x > mx ? x : mx;
             }
             if (try_dict) {
                 uint64_t bits;
