@@ -239,6 +239,11 @@ ls_err_t ls_parquet_writer_close(ls_parquet_writer_t *w, ls_error_t *err);
 const ls_parquet_file_result_t *ls_parquet_writer_result(const ls_parquet_writer_t *w);
 /* In-memory writers: the file bytes so far (complete after close); borrowed. */
 const uint8_t *ls_parquet_writer_buffer(const ls_parquet_writer_t *w, size_t *len);
+/* Adds a key/value pair to the footer's key_value_metadata (e.g. Iceberg's "iceberg.schema").
+ * Both strings are copied; a repeated key replaces the earlier value. Before close only
+ * (FAILED_PRECONDITION after). */
+ls_err_t ls_parquet_writer_set_metadata(ls_parquet_writer_t *w, const char *key, const char *value,
+                                        ls_error_t *err);
 void ls_parquet_writer_free(ls_parquet_writer_t *w);
 
 /* ---- reader ------------------------------------------------------------- */
@@ -267,6 +272,9 @@ int64_t ls_parquet_reader_num_rows(const ls_parquet_reader_t *r);
 int ls_parquet_reader_num_row_groups(const ls_parquet_reader_t *r);
 int64_t ls_parquet_reader_row_group_rows(const ls_parquet_reader_t *r, int rg);
 const char *ls_parquet_reader_created_by(const ls_parquet_reader_t *r);
+/* Value of a footer key_value_metadata key, or NULL. Owned by the reader. Values with an
+ * embedded NUL are cut at it. */
+const char *ls_parquet_reader_metadata(const ls_parquet_reader_t *r, const char *key);
 
 /* Column-chunk statistics of leaf `leaf` in row group `rg`, for row-group skipping: the caller
  * evaluates its predicate on min/max (byte values borrowed from the reader). */
@@ -310,5 +318,15 @@ typedef struct {
 ls_err_t ls_parquet_reader_read_row_group(ls_parquet_reader_t *r, int rg,
                                           const ls_parquet_visitor_t *visitor, void *ctx,
                                           ls_error_t *err);
+
+/* Decides from a row group's statistics (ls_parquet_reader_chunk_stats) whether it may hold
+ * matching rows; false skips it unread. */
+typedef bool (*ls_parquet_row_group_filter_fn)(void *ctx, const ls_parquet_reader_t *r, int rg);
+
+/* Reads every row group the filter keeps (all when `filter` is NULL), in file order, one row
+ * group in memory at a time; same errors as ls_parquet_reader_read_row_group. */
+ls_err_t ls_parquet_reader_read(ls_parquet_reader_t *r, ls_parquet_row_group_filter_fn filter,
+                                void *filter_ctx, const ls_parquet_visitor_t *visitor, void *ctx,
+                                ls_error_t *err);
 
 #endif

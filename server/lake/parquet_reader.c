@@ -39,6 +39,8 @@ struct ls_parquet_reader {
     rd_row_group_t *rgs;
     size_t n_rgs;
     char *created_by;
+    char **kv; /* key, value, key, value... */
+    size_t n_kv;
     bool *leaf_selected;
     int *probe; /* per node: first selected leaf of its subtree, -1 if none */
     ls_pq_codec_ctx_t codec;
@@ -171,6 +173,29 @@ static ls_err_t parse_footer(ls_parquet_reader_t *r, ls_error_t *err)
             r->n_rgs = n;
             for (size_t i = 0; i < n && !tr.failed; i++)
                 parse_row_group(&tr, &r->rgs[i]);
+        } else if (id == 5 && t == LS_THRIFT_LIST && !r->kv) {
+            size_t n = ls_thrift_read_list_begin(&tr, &et);
+            if (n && et != LS_THRIFT_STRUCT)
+                return corrupt(err, "key/value metadata are not structs");
+            r->kv = ls_calloc(2 * n + 1, sizeof(char *));
+            for (size_t i = 0; i < n && !tr.failed; i++) {
+                int16_t kid;
+                int kt;
+                ls_thrift_read_struct_begin(&tr);
+                while (ls_thrift_read_field(&tr, &kid, &kt, NULL)) {
+                    size_t len;
+                    const uint8_t *p;
+                    if ((kid == 1 || kid == 2) && kt == LS_THRIFT_BINARY &&
+                        (p = ls_thrift_read_binary(&tr, &len))) {
+                        free(r->kv[2 * i + (size_t)(kid - 1)]);
+                        r->kv[2 * i + (size_t)(kid - 1)] = ls_strndup((const char *)p, len);
+                    } else {
+                        ls_thrift_skip(&tr, kt);
+                    }
+                }
+                ls_thrift_read_struct_end(&tr);
+                r->n_kv++;
+            }
         } else if (id == 6 && t == LS_THRIFT_BINARY) {
             size_t len;
             const uint8_t *p = ls_thrift_read_binary(&tr, &len);
@@ -319,6 +344,9 @@ void ls_parquet_reader_free(ls_parquet_reader_t *r)
     free(r->rgs);
     free(r->footer);
     free(r->created_by);
+    for (size_t i = 0; r->kv && i < 2 * r->n_kv; i++)
+        free(r->kv[i]);
+    free(r->kv);
     free(r->leaf_selected);
     free(r->probe);
     ls_parquet_schema_free(r->schema);
@@ -345,6 +373,14 @@ int64_t ls_parquet_reader_row_group_rows(const ls_parquet_reader_t *r, int rg)
 const char *ls_parquet_reader_created_by(const ls_parquet_reader_t *r)
 {
     return r->created_by ? r->created_by : "";
+}
+
+const char *ls_parquet_reader_metadata(const ls_parquet_reader_t *r, const char *key)
+{
+    for (size_t i = 0; i < r->n_kv; i++)
+        if (r->kv[2 * i] && strcmp(r->kv[2 * i], key) == 0)
+            return r->kv[2 * i + 1];
+    return NULL;
 }
 
 ls_err_t ls_parquet_reader_chunk_stats(const ls_parquet_reader_t *r, int rg, int leaf,
@@ -821,4 +857,18 @@ ls_err_t ls_parquet_reader_read_row_group(ls_parquet_reader_t *r, int rg,
         col_free(&cols[l]);
     free(cols);
     return rc;
+}
+
+ls_err_t ls_parquet_reader_read(ls_parquet_reader_t *r, ls_parquet_row_group_filter_fn filter,
+                                void *filter_ctx, const ls_parquet_visitor_t *visitor, void *ctx,
+                                ls_error_t *err)
+{
+    for (size_t g = 0; g < r->n_rgs; g++) {
+        if (filter && !filter(filter_ctx, r, (int)g))
+            continue;
+        ls_err_t rc = ls_parquet_reader_read_row_group(r, (int)g, visitor, ctx, err);
+        if (rc)
+            return rc;
+    }
+    return LS_ERR_OK;
 }

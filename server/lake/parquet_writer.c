@@ -78,6 +78,9 @@ struct ls_parquet_writer {
     uint32_t *indices;
     size_t cap_indices;
 
+    char **kv; /* key, value, key, value... */
+    size_t n_kv;
+
     bool failed, closed;
     ls_error_t err;
     ls_parquet_file_result_t result;
@@ -1096,6 +1099,16 @@ ls_err_t ls_parquet_writer_close(ls_parquet_writer_t *w, ls_error_t *err)
         ls_thrift_write_i32(&tw, g);
         ls_thrift_write_struct_end(&tw);
     }
+    if (w->n_kv) {
+        ls_thrift_write_field(&tw, 5, LS_THRIFT_LIST);
+        ls_thrift_write_list_begin(&tw, LS_THRIFT_STRUCT, w->n_kv);
+        for (size_t i = 0; i < w->n_kv; i++) {
+            ls_thrift_write_struct_begin(&tw);
+            ls_thrift_write_binary_field(&tw, 1, w->kv[2 * i], strlen(w->kv[2 * i]));
+            ls_thrift_write_binary_field(&tw, 2, w->kv[2 * i + 1], strlen(w->kv[2 * i + 1]));
+            ls_thrift_write_struct_end(&tw);
+        }
+    }
     ls_thrift_write_binary_field(&tw, 6, CREATED_BY, strlen(CREATED_BY));
     ls_thrift_write_field(&tw, 7, LS_THRIFT_LIST);
     ls_thrift_write_list_begin(&tw, LS_THRIFT_STRUCT, (size_t)w->n_leaves);
@@ -1119,6 +1132,24 @@ ls_err_t ls_parquet_writer_close(ls_parquet_writer_t *w, ls_error_t *err)
     }
     w->closed = true;
     fill_results(w);
+    return LS_ERR_OK;
+}
+
+ls_err_t ls_parquet_writer_set_metadata(ls_parquet_writer_t *w, const char *key, const char *value,
+                                        ls_error_t *err)
+{
+    if (w->closed)
+        return ls_error_set(err, LS_ERR_FAILED_PRECONDITION, "parquet writer already closed");
+    for (size_t i = 0; i < w->n_kv; i++)
+        if (strcmp(w->kv[2 * i], key) == 0) {
+            free(w->kv[2 * i + 1]);
+            w->kv[2 * i + 1] = ls_strdup(value);
+            return LS_ERR_OK;
+        }
+    w->kv = ls_realloc(w->kv, (w->n_kv + 1) * 2 * sizeof(char *));
+    w->kv[2 * w->n_kv] = ls_strdup(key);
+    w->kv[2 * w->n_kv + 1] = ls_strdup(value);
+    w->n_kv++;
     return LS_ERR_OK;
 }
 
@@ -1153,6 +1184,9 @@ void ls_parquet_writer_free(ls_parquet_writer_t *w)
         free(w->rgs[g].chunks);
     }
     free(w->rgs);
+    for (size_t i = 0; i < 2 * w->n_kv; i++)
+        free(w->kv[i]);
+    free(w->kv);
     free(w->leaves);
     free(w->results);
     free(w->mem.data);

@@ -147,6 +147,8 @@ for (let i = 0; i < FILES; i++) {
     assert.equal(Number(fm.num_rows), expected.rows);
     assert.equal(Number(fm.num_row_groups), expected.row_groups);
     assert.match(fm.created_by, /^lakestream version /);
+    const kv = await all(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('${q}')`);
+    assert.deepEqual(kv, [{ k: 'lakestream.gen', v: expected.gen }]);
 
     // schema: every node's name and Iceberg field id, in order; top-level types
     const schemaRows = (await all(`SELECT name, field_id FROM parquet_schema('${q}')`))

@@ -464,8 +464,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "parquet_gen: %s\n", err.message);
             return 1;
         }
-        fprintf(jf, "{\"file\":\"f%d.parquet\",\"codec\":\"%s\",\"rows\":%d,\"schema\":[", fi,
-                codec_names[ci], rows);
+        char seedtxt[64];
+        snprintf(seedtxt, sizeof(seedtxt), "%llu/%d", (unsigned long long)seed, fi);
+        ls_parquet_writer_set_metadata(w, "lakestream.gen", seedtxt, &err);
+        fprintf(
+            jf,
+            "{\"file\":\"f%d.parquet\",\"gen\":\"%s\",\"codec\":\"%s\",\"rows\":%d,\"schema\":[",
+            fi, seedtxt, codec_names[ci], rows);
         const ls_parquet_node_t *root = ls_parquet_schema_node(s, 0);
         for (int i = 0; i < root->n_children; i++) {
             if (i)

@@ -737,6 +737,71 @@ LS_TEST(dictionary_overflow_falls_back_to_plain)
     free(fallback);
 }
 
+static bool only_s_ab(void *ctx, const ls_parquet_reader_t *r, int rg)
+{
+    ls_parquet_chunk_stats_t cs;
+    ls_error_t err;
+    (*(int *)ctx)++;
+    if (ls_parquet_reader_chunk_stats(r, rg, 1, &cs, &err) || !cs.has_min_max)
+        return true; /* unknown: must read */
+    /* s = "ab" can only be in groups with min <= "ab" <= max */
+    const ls_parquet_value_t *mn = &cs.min, *mx = &cs.max;
+    size_t a = mn->v.bytes.len < 2 ? mn->v.bytes.len : 2,
+           b = mx->v.bytes.len < 2 ? mx->v.bytes.len : 2;
+    int lo = memcmp(mn->v.bytes.ptr, "ab", a);
+    int hi = memcmp(mx->v.bytes.ptr, "ab", b);
+    return (lo < 0 || (lo == 0 && mn->v.bytes.len <= 2)) &&
+           (hi > 0 || (hi == 0 && mx->v.bytes.len >= 2));
+}
+
+LS_TEST(read_skips_row_groups_by_statistics_and_keeps_metadata)
+{
+    ls_parquet_schema_t *s = ls_parquet_schema_new();
+    ls_error_t err;
+    ls_parquet_schema_add(s, 0, "i", LS_PARQUET_INT64, false, 1, 0, 0, &err);
+    ls_parquet_schema_add(s, 0, "s", LS_PARQUET_STRING, false, 2, 0, 0, &err);
+    ls_parquet_writer_options_t o;
+    ls_parquet_writer_options_init(&o);
+    o.row_group_bytes = 1;
+    ls_parquet_writer_t *w;
+    LS_REQUIRE(ls_parquet_writer_new(s, &o, NULL, NULL, &w, &err) == LS_ERR_OK);
+    LS_CHECK_INT_EQ(
+        ls_parquet_writer_set_metadata(w, "iceberg.schema", "{\"type\":\"struct\"}", &err),
+        LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_set_metadata(w, "k", "old", &err), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_set_metadata(w, "k", "new", &err), LS_ERR_OK);
+    const char *strs[] = {"b", "\xc3\xa9", "a", "ab", "aa"};
+    for (int i = 0; i < 5; i++) {
+        ls_parquet_writer_put_int64(w, i);
+        ls_parquet_writer_put_bytes(w, strs[i], strlen(strs[i]));
+        LS_CHECK_INT_EQ(ls_parquet_writer_end_row(w), LS_ERR_OK);
+    }
+    LS_REQUIRE(ls_parquet_writer_close(w, &err) == LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_set_metadata(w, "late", "x", &err),
+                    LS_ERR_FAILED_PRECONDITION);
+    size_t len;
+    const uint8_t *buf = ls_parquet_writer_buffer(w, &len);
+    ls_parquet_reader_t *r;
+    LS_REQUIRE(ls_parquet_reader_open_memory(buf, len, &r, &err) == LS_ERR_OK);
+    LS_CHECK_STR_EQ(ls_parquet_reader_metadata(r, "iceberg.schema"), "{\"type\":\"struct\"}");
+    LS_CHECK_STR_EQ(ls_parquet_reader_metadata(r, "k"), "new");
+    LS_CHECK(ls_parquet_reader_metadata(r, "late") == NULL);
+    int asked = 0;
+    text_t got = {0};
+    LS_CHECK_INT_EQ(ls_parquet_reader_read(r, only_s_ab, &asked, &trace_visitor, &got, &err),
+                    LS_ERR_OK);
+    LS_CHECK_INT_EQ(asked, 5);
+    LS_CHECK_STR_EQ(got.data, "3,s2:6162,\n");
+    free(got.data);
+    got = (text_t){0};
+    LS_CHECK_INT_EQ(ls_parquet_reader_read(r, NULL, NULL, &trace_visitor, &got, &err), LS_ERR_OK);
+    LS_CHECK_STR_EQ(got.data, "0,s1:62,\n1,s2:c3a9,\n2,s1:61,\n3,s2:6162,\n4,s2:6161,\n");
+    free(got.data);
+    ls_parquet_reader_free(r);
+    ls_parquet_writer_free(w);
+    ls_parquet_schema_free(s);
+}
+
 LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(zero_rows_write_a_readable_file_with_no_row_groups),
              LS_T(statistics_order_strings_unsigned_ints_signed_and_skip_nan),
@@ -744,4 +809,5 @@ LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(corrupt_and_truncated_files_give_errors_not_crashes),
              LS_T(reader_streams_one_row_group_and_only_projected_chunks),
              LS_T(writer_reports_sink_errors_and_rejects_oversized_rows),
-             LS_T(dictionary_overflow_falls_back_to_plain))
+             LS_T(dictionary_overflow_falls_back_to_plain),
+             LS_T(read_skips_row_groups_by_statistics_and_keeps_metadata))
