@@ -286,11 +286,6 @@ size_t ls__pq_fixed_width(const ls_parquet_node_t *leaf)
 
 /* ---- SchemaElement list ----------------------------------------------- */
 
-static void write_element_begin(ls_thrift_writer_t *tw)
-{
-    ls_thrift_write_struct_begin(tw);
-}
-
 static void write_logical_empty(ls_thrift_writer_t *tw, int16_t which)
 {
     ls_thrift_write_field(tw, 10, LS_THRIFT_STRUCT);
@@ -305,7 +300,7 @@ static void write_node(const ls_parquet_schema_t *s, int idx, ls_thrift_writer_t
 {
     const ls_parquet_node_t *n = &s->nodes[idx];
     int rep = n->optional ? LS_PQ_OPTIONAL : LS_PQ_REQUIRED;
-    write_element_begin(tw);
+    ls_thrift_write_struct_begin(tw);
     if (!is_group(n->type)) {
         ls_thrift_write_i32_field(tw, 1, n->physical);
         if (n->type_length)
@@ -380,7 +375,7 @@ static void write_node(const ls_parquet_schema_t *s, int idx, ls_thrift_writer_t
     }
     ls_thrift_write_struct_end(tw);
     if (n->type == LS_PARQUET_LIST) {
-        write_element_begin(tw);
+        ls_thrift_write_struct_begin(tw);
         ls_thrift_write_i32_field(tw, 3, LS_PQ_REPEATED);
         ls_thrift_write_binary_field(tw, 4, "list", 4);
         ls_thrift_write_i32_field(tw, 5, 1);

@@ -87,8 +87,8 @@ int32_t ls_thrift_read_i32(ls_thrift_reader_t *r);
 int64_t ls_thrift_read_i64(ls_thrift_reader_t *r);
 /* Borrowed slice of the input; NULL/0 on failure. */
 const uint8_t *ls_thrift_read_binary(ls_thrift_reader_t *r, size_t *len);
-/* List header; the count is checked against the remaining bytes (each element takes at least
- * one byte except booleans packed... which also take one byte in compact lists). */
+/* List header; the count is checked against the remaining bytes (every element, booleans
+ * included, takes at least one byte in compact lists), so a caller may allocate `count` items. */
 size_t ls_thrift_read_list_begin(ls_thrift_reader_t *r, int *elem_type);
 /* Skips a value of the given type (fields of unknown ids). */
 void ls_thrift_skip(ls_thrift_reader_t *r, int type);
