@@ -93,4 +93,59 @@ int ls__pq_compare(const ls_parquet_node_t *leaf, const uint8_t *a, size_t alen,
 bool ls__pq_decode_value(const ls_parquet_node_t *leaf, const uint8_t *p, size_t len,
                          ls_parquet_value_t *out);
 
+/* ---- column chunk encoding (parquet_chunk.c) ----------------------------- */
+
+/* A leaf column's buffered entries for one row group: levels, and values in PLAIN layout
+ * (booleans one byte each; byte arrays as 4-byte length + bytes). Borrowed. */
+typedef struct {
+    const ls_parquet_node_t *node;
+    size_t width;       /* fixed value width; 0 for BYTE_ARRAY */
+    const uint8_t *def; /* NULL when the leaf's max definition level is 0 */
+    const uint8_t *rep; /* NULL when the leaf's max repetition level is 0 */
+    size_t n_levels;
+    const uint8_t *values;
+    size_t n_values;
+} ls_pq_column_t;
+
+/* What the footer needs of an encoded chunk; min/max are owned copies (free()), left out when
+ * longer than the footer limit. */
+typedef struct {
+    int64_t num_values, null_count;
+    int64_t total_uncompressed, total_compressed;
+    int64_t data_page_offset, dictionary_page_offset; /* -1 when no dictionary */
+    bool has_min_max;
+    uint8_t *min, *max;
+    size_t min_len, max_len;
+} ls_pq_chunk_meta_t;
+
+/* A chunk's min/max over non-NaN values in PLAIN layout, whatever their length (borrowed from
+ * the column's values or from `fixed`, so valid while both live and the struct is not
+ * copied), and its NaN count. */
+typedef struct {
+    bool has;
+    const uint8_t *min, *max;
+    size_t min_len, max_len;
+    int64_t nan;
+    uint8_t fixed[2][8];
+} ls_pq_chunk_stats_t;
+
+/* Scratch reused across chunks by one writer. Zero-initialise; release with
+ * ls__pq_encoder_free. */
+typedef struct {
+    ls_pq_codec_ctx_t codec;
+    ls_pq_buf_t page, cpage;
+    uint32_t *indices;
+    size_t cap_indices;
+} ls_pq_encoder_t;
+
+void ls__pq_encoder_free(ls_pq_encoder_t *e);
+/* Appends the encoded chunk (dictionary page when it pays and fits, then data pages) to `out`;
+ * `offset` is the file offset `out`'s current end will have. Fills `cm` and `stats`. Returns
+ * INVALID_ARGUMENT for a page over 2 GiB or INTERNAL for a compressor failure. */
+ls_err_t ls__pq_encode_chunk(ls_pq_encoder_t *e, const ls_parquet_writer_options_t *o,
+                             const ls_pq_column_t *col, uint64_t offset, ls_pq_buf_t *out,
+                             ls_pq_chunk_meta_t *cm, ls_pq_chunk_stats_t *stats, ls_error_t *err);
+/* Replaces *dst (heap) with a copy of [p, p+n). */
+void ls__pq_keep_bytes(uint8_t **dst, size_t *dst_len, const uint8_t *p, size_t n);
+
 #endif

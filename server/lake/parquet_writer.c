@@ -8,7 +8,6 @@
  * a worker thread. It must never emit a file that DuckDB, hyparquet or our
  * reader would read differently from what was put.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,19 +15,9 @@
 #include "lake/parquet_internal.h"
 
 #define CREATED_BY "lakestream version " LS_VERSION " (build lakestream)"
-#define MAX_STAT_BYTES 1024 /* longer min/max byte values are left out of the footer */
 
 typedef struct {
-    int64_t num_values, null_count;
-    int64_t total_uncompressed, total_compressed;
-    int64_t data_page_offset, dictionary_page_offset; /* -1 when no dictionary */
-    bool has_min_max;
-    uint8_t *min, *max;
-    size_t min_len, max_len;
-} chunk_meta_t;
-
-typedef struct {
-    chunk_meta_t *chunks;
+    ls_pq_chunk_meta_t *chunks;
     int64_t num_rows, total_byte_size, total_compressed, file_offset;
 } row_group_meta_t;
 
@@ -73,10 +62,8 @@ struct ls_parquet_writer {
     row_group_meta_t *rgs;
     int n_rgs;
 
-    ls_pq_codec_ctx_t codec;
-    ls_pq_buf_t chunk, page, cpage;
-    uint32_t *indices;
-    size_t cap_indices;
+    ls_pq_encoder_t enc;
+    ls_pq_buf_t chunk;
 
     char **kv; /* key, value, key, value... */
     size_t n_kv;
@@ -141,7 +128,7 @@ ls_err_t ls_parquet_writer_new(const ls_parquet_schema_t *schema,
     w->opts = o;
     w->sink = sink;
     w->sink_ctx = sink_ctx;
-    w->codec.zstd_level = o.zstd_level;
+    w->enc.codec.zstd_level = o.zstd_level;
     w->n_leaves = ls_parquet_schema_leaf_count(schema);
     w->leaves = ls_calloc((size_t)w->n_leaves, sizeof(leaf_t));
     for (int i = 0; i < w->n_leaves; i++) {
@@ -499,442 +486,29 @@ void ls_parquet_writer_abort_row(ls_parquet_writer_t *w)
             w->max_leaf_levels = w->leaves[i].n_levels;
 }
 
-/* ---- column chunk encoding ---------------------------------------------- */
+/* ---- row groups ------------------------------------------------------- */
 
-static inline uint64_t mix64(uint64_t h)
+static ls_err_t encode_leaf(ls_parquet_writer_t *w, leaf_t *l, ls_pq_chunk_meta_t *cm)
 {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static inline uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
-    while (n >= 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        h = (h ^ mix64(x)) * 0x9E3779B97F4A7C15ULL;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t t = 0;
-    memcpy(&t, p, n);
-    return mix64(h ^ t);
-}
-
-typedef struct {
-    const uint8_t *ptr; /* into the leaf's value buffer (first occurrence) */
-    uint32_t len;
-    uint32_t hash;
-} dict_entry_t;
-
-typedef struct {
-    dict_entry_t *entries;
-    uint32_t n, cap;
-    uint32_t *slots; /* entry index + 1, 0 = empty */
-    uint32_t mask;
-    size_t plain_bytes;
-} dict_t;
-
-static void dict_free(dict_t *d)
-{
-    free(d->entries);
-    free(d->slots);
-    memset(d, 0, sizeof(*d));
-}
-
-static void dict_grow(dict_t *d)
-{
-    uint32_t nslots = d->mask ? (d->mask + 1) * 2 : 1024;
-    free(d->slots);
-    d->slots = ls_calloc(nslots, sizeof(uint32_t));
-    d->mask = nslots - 1;
-    for (uint32_t i = 0; i < d->n; i++) {
-        uint32_t s = d->entries[i].hash & d->mask;
-        while (d->slots[s])
-            s = (s + 1) & d->mask;
-        d->slots[s] = i + 1;
-    }
-}
-
-/* Index of the value in the dictionary, inserting it; UINT32_MAX when the dictionary is full. */
-static inline uint32_t dict_insert(dict_t *d, const uint8_t *p, uint32_t len, uint64_t h64,
-                                   const ls_parquet_writer_options_t *o, size_t plain_len)
-{
-    uint32_t h = (uint32_t)(h64 >> 32);
-    uint32_t s = h & d->mask;
-    for (;;) {
-        uint32_t e = d->slots[s];
-        if (!e)
-            break;
-        dict_entry_t *de = &d->entries[e - 1];
-        if (de->hash == h && de->len == len && memcmp(de->ptr, p, len) == 0)
-            return e - 1;
-        s = (s + 1) & d->mask;
-    }
-    if (d->n >= o->dictionary_max_entries || d->plain_bytes + plain_len > o->dictionary_max_bytes)
-        return UINT32_MAX;
-    if (d->n == d->cap) {
-        d->cap = d->cap ? d->cap * 2 : 256;
-        d->entries = ls_realloc(d->entries, d->cap * sizeof(dict_entry_t));
-    }
-    d->entries[d->n] = (dict_entry_t){p, len, h};
-    d->slots[s] = ++d->n;
-    d->plain_bytes += plain_len;
-    if ((uint64_t)d->n * 2 > d->mask)
-        dict_grow(d);
-    return d->n - 1;
-}
-
-typedef struct {
-    bool has;
-    const uint8_t *min, *max;
-    size_t min_len, max_len;
-    int64_t nan;
-    double dmin, dmax;
-    float fmin, fmax;
-} stats_t;
-
-static inline void stats_bytes(stats_t *st, const ls_parquet_node_t *n, const uint8_t *p,
-                               size_t len)
-{
-    if (!st->has) {
-        st->has = true;
-        st->min = st->max = p;
-        st->min_len = st->max_len = len;
-        return;
-    }
-    if (ls__pq_compare(n, p, len, st->min, st->min_len) < 0) {
-        st->min = p;
-        st->min_len = len;
-    } else if (ls__pq_compare(n, p, len, st->max, st->max_len) > 0) {
-        st->max = p;
-        st->max_len = len;
-    }
-}
-
-/* Walks the chunk's values once: statistics, and dictionary indices unless the dictionary
- * overflows (returns false then). */
-static bool scan_values(ls_parquet_writer_t *w, leaf_t *l, stats_t *st, dict_t *d, bool try_dict)
-{
-    const ls_parquet_node_t *n = l->node;
-    const uint8_t *p = l->values.data;
-    size_t nv = l->n_values;
-    memset(st, 0, sizeof(*st));
-    if (try_dict) {
-        if (w->cap_indices < nv) {
-            free(w->indices);
-            w->cap_indices = nv;
-            w->indices = ls_malloc(nv * sizeof(uint32_t));
-        }
-        dict_grow(d);
-    }
-    switch (n->physical) {
-    case LS_PARQUET_PHYS_DOUBLE:
-    case LS_PARQUET_PHYS_FLOAT: {
-        bool dbl = n->physical == LS_PARQUET_PHYS_DOUBLE;
-        double mn = INFINITY, mx = -INFINITY;
-        bool any = false;
-        for (size_t i = 0; i < nv; i++) {
-            double x;
-            if (dbl)
-                memcpy(&x, p + i * 8, 8);
-            else {
-                float f;
-                memcpy(&f, p + i * 4, 4);
-                x = f;
-            }
-            if (x != x) {
-                st->nan++;
-            } else {
-                /* the sign of a zero bound is fixed below, so plain comparisons suffice */
-                any = true;
-                mn = x < mn ? x : mn;
-                mx = x > mx ? x : mx;
-            }
-            if (try_dict) {
-                uint64_t bits;
-                if (dbl)
-                    memcpy(&bits, p + i * 8, 8);
-                else {
-                    uint32_t b32;
-                    memcpy(&b32, p + i * 4, 4);
-                    bits = b32;
-                }
-                uint32_t idx = dict_insert(d, p + i * l->width, (uint32_t)l->width, mix64(bits),
-                                           &w->opts, l->width);
-                if (idx == UINT32_MAX || (i == 4095 && d->n > 3072))
-                    try_dict = false;
-                else
-                    w->indices[i] = idx;
-            }
-        }
-        if (any) {
-            st->has = true;
-            /* spec: a zero minimum is written as -0.0, a zero maximum as +0.0 */
-            if (mn == 0)
-                mn = -0.0;
-            if (mx == 0)
-                mx = 0.0;
-            st->dmin = mn;
-            st->dmax = mx;
-            st->fmin = (float)mn;
-            st->fmax = (float)mx;
-        }
-        return try_dict;
-    }
-    case LS_PARQUET_PHYS_INT64:
-    case LS_PARQUET_PHYS_INT32: {
-        bool i64 = n->physical == LS_PARQUET_PHYS_INT64;
-        size_t wd = l->width;
-        int64_t mn = INT64_MAX, mx = INT64_MIN;
-        size_t imin = 0, imax = 0;
-        for (size_t i = 0; i < nv; i++) {
-            int64_t x;
-            if (i64)
-                memcpy(&x, p + i * 8, 8);
-            else {
-                int32_t y;
-                memcpy(&y, p + i * 4, 4);
-                x = y;
-            }
-            if (x < mn) {
-                mn = x;
-                imin = i;
-            }
-            if (x > mx) {
-                mx = x;
-                imax = i;
-            }
-            if (try_dict) {
-                uint32_t idx =
-                    dict_insert(d, p + i * wd, (uint32_t)wd, mix64((uint64_t)x), &w->opts, wd);
-                if (idx == UINT32_MAX || (i == 4095 && d->n > 3072))
-                    try_dict = false;
-                else
-                    w->indices[i] = idx;
-            }
-        }
-        if (nv) {
-            st->has = true;
-            st->min = p + imin * wd;
-            st->max = p + imax * wd;
-            st->min_len = st->max_len = wd;
-        }
-        return try_dict;
-    }
-    default:
-        break;
-    }
-    /* BOOLEAN, FIXED_LEN_BYTE_ARRAY and BYTE_ARRAY */
-    size_t pos = 0;
-    for (size_t i = 0; i < nv; i++) {
-        const uint8_t *v;
-        uint32_t len;
-        size_t plain_len;
-        if (l->width) {
-            v = p + pos;
-            len = (uint32_t)l->width;
-            pos += l->width;
-            plain_len = len;
-        } else {
-            memcpy(&len, p + pos, 4);
-            v = p + pos + 4;
-            pos += 4 + len;
-            plain_len = 4 + (size_t)len;
-        }
-        stats_bytes(st, n, v, len);
-        if (try_dict) {
-            uint32_t idx = dict_insert(d, v, len, hash_bytes(v, len), &w->opts, plain_len);
-            if (idx == UINT32_MAX || (i == 4095 && d->n > 3072))
-                try_dict = false;
-            else
-                w->indices[i] = idx;
-        }
-    }
-    return try_dict;
-}
-
-static void write_page_header(ls_thrift_writer_t *tw, int type, size_t uncompressed,
-                              size_t compressed, size_t num_values, int encoding)
-{
-    ls_thrift_write_struct_begin(tw);
-    ls_thrift_write_i32_field(tw, 1, type);
-    ls_thrift_write_i32_field(tw, 2, (int32_t)uncompressed);
-    ls_thrift_write_i32_field(tw, 3, (int32_t)compressed);
-    if (type == LS_PQ_PAGE_DICTIONARY) {
-        ls_thrift_write_field(tw, 7, LS_THRIFT_STRUCT);
-        ls_thrift_write_struct_begin(tw);
-        ls_thrift_write_i32_field(tw, 1, (int32_t)num_values);
-        ls_thrift_write_i32_field(tw, 2, encoding);
-        ls_thrift_write_struct_end(tw);
-    } else {
-        ls_thrift_write_field(tw, 5, LS_THRIFT_STRUCT);
-        ls_thrift_write_struct_begin(tw);
-        ls_thrift_write_i32_field(tw, 1, (int32_t)num_values);
-        ls_thrift_write_i32_field(tw, 2, encoding);
-        ls_thrift_write_i32_field(tw, 3, LS_PQ_ENC_RLE);
-        ls_thrift_write_i32_field(tw, 4, LS_PQ_ENC_RLE);
-        ls_thrift_write_struct_end(tw);
-    }
-    ls_thrift_write_struct_end(tw);
-}
-
-/* Compresses w->page and appends header + body to w->chunk. */
-static ls_err_t finish_page(ls_parquet_writer_t *w, chunk_meta_t *cm, int type, size_t num_values,
-                            int encoding)
-{
-    if (w->page.len > INT32_MAX)
-        return ls_error_set(&w->err, LS_ERR_INVALID_ARGUMENT, "parquet page larger than 2 GiB");
-    w->cpage.len = 0;
+    const ls_pq_column_t col = {l->node,     l->width,       l->def,     l->rep,
+                                l->n_levels, l->values.data, l->n_values};
+    ls_pq_chunk_stats_t st;
+    w->chunk.len = 0;
     ls_err_t rc =
-        ls__pq_compress(&w->codec, w->opts.codec, w->page.data, w->page.len, &w->cpage, &w->err);
+        ls__pq_encode_chunk(&w->enc, &w->opts, &col, w->offset, &w->chunk, cm, &st, &w->err);
     if (rc)
         return rc;
-    ls_thrift_writer_t tw = {0};
-    write_page_header(&tw, type, w->page.len, w->cpage.len, num_values, encoding);
-    ls__pq_buf_append(&w->chunk, tw.data, tw.len);
-    ls__pq_buf_append(&w->chunk, w->cpage.data, w->cpage.len);
-    cm->total_uncompressed += (int64_t)(tw.len + w->page.len);
-    cm->total_compressed += (int64_t)(tw.len + w->cpage.len);
-    free(tw.data);
-    return LS_ERR_OK;
-}
-
-static void append_levels(ls_pq_buf_t *page, const uint8_t *lv, size_t n, int max)
-{
-    size_t at = page->len;
-    uint32_t len = 0;
-    ls__pq_buf_append(page, &len, 4);
-    ls__pq_rle_encode_u8(page, lv, n, ls__pq_bit_width((uint32_t)max));
-    len = (uint32_t)(page->len - at - 4);
-    memcpy(page->data + at, &len, 4);
-}
-
-static void keep_stat(uint8_t **dst, size_t *dst_len, const uint8_t *p, size_t n)
-{
-    *dst = ls_realloc(*dst, n ? n : 1);
-    if (n)
-        memcpy(*dst, p, n);
-    *dst_len = n;
-}
-
-static ls_err_t encode_chunk(ls_parquet_writer_t *w, leaf_t *l, chunk_meta_t *cm)
-{
     const ls_parquet_node_t *n = l->node;
-    int max_def = n->def_level, max_rep = n->rep_level;
-    memset(cm, 0, sizeof(*cm));
-    cm->dictionary_page_offset = -1;
-    cm->num_values = (int64_t)l->n_levels;
-    cm->null_count = (int64_t)(l->n_levels - l->n_values);
-    w->chunk.len = 0;
-
-    stats_t st;
-    dict_t d = {0};
-    bool try_dict = w->opts.dictionary && n->physical != LS_PARQUET_PHYS_BOOLEAN && l->n_values;
-    bool use_dict = scan_values(w, l, &st, &d, try_dict) && try_dict;
-
-    /* statistics, in Parquet's PLAIN value layout */
-    uint8_t fbuf[2][8];
-    if (st.has && (n->physical == LS_PARQUET_PHYS_DOUBLE || n->physical == LS_PARQUET_PHYS_FLOAT)) {
-        bool dbl = n->physical == LS_PARQUET_PHYS_DOUBLE;
-        if (dbl) {
-            memcpy(fbuf[0], &st.dmin, 8);
-            memcpy(fbuf[1], &st.dmax, 8);
-        } else {
-            memcpy(fbuf[0], &st.fmin, 4);
-            memcpy(fbuf[1], &st.fmax, 4);
-        }
-        st.min = fbuf[0];
-        st.max = fbuf[1];
-        st.min_len = st.max_len = dbl ? 8 : 4;
-    }
     l->res.nan_count += st.nan;
     if (st.has) {
         if (!l->res.has_min_max ||
             ls__pq_compare(n, st.min, st.min_len, l->min_buf, l->res.min_raw_len) < 0)
-            keep_stat(&l->min_buf, &l->res.min_raw_len, st.min, st.min_len);
+            ls__pq_keep_bytes(&l->min_buf, &l->res.min_raw_len, st.min, st.min_len);
         if (!l->res.has_min_max ||
             ls__pq_compare(n, st.max, st.max_len, l->max_buf, l->res.max_raw_len) > 0)
-            keep_stat(&l->max_buf, &l->res.max_raw_len, st.max, st.max_len);
+            ls__pq_keep_bytes(&l->max_buf, &l->res.max_raw_len, st.max, st.max_len);
         l->res.has_min_max = true;
-        if (st.min_len <= MAX_STAT_BYTES && st.max_len <= MAX_STAT_BYTES) {
-            cm->has_min_max = true;
-            keep_stat(&cm->min, &cm->min_len, st.min, st.min_len);
-            keep_stat(&cm->max, &cm->max_len, st.max, st.max_len);
-        }
     }
-
-    ls_err_t rc = LS_ERR_OK;
-    int bw = 0;
-    if (use_dict) {
-        cm->dictionary_page_offset = (int64_t)w->offset;
-        w->page.len = 0;
-        for (uint32_t i = 0; i < d.n; i++) {
-            if (!l->width) {
-                uint32_t len = d.entries[i].len;
-                ls__pq_buf_append(&w->page, &len, 4);
-            }
-            ls__pq_buf_append(&w->page, d.entries[i].ptr, d.entries[i].len);
-        }
-        rc = finish_page(w, cm, LS_PQ_PAGE_DICTIONARY, d.n, LS_PQ_ENC_PLAIN);
-        bw = ls__pq_bit_width(d.n - 1);
-    }
-    cm->data_page_offset = (int64_t)w->offset + (int64_t)w->chunk.len;
-
-    /* data pages, cut at row boundaries once they reach page_bytes */
-    size_t lv = 0, vi = 0, vpos = 0;
-    const uint8_t *vals = l->values.data;
-    while (!rc && lv < l->n_levels) {
-        size_t l0 = lv, v0 = vi, p0 = vpos, bytes = 0;
-        while (lv < l->n_levels) {
-            if (max_def == 0 || l->def[lv] == max_def) {
-                size_t adv = l->width;
-                if (!adv) {
-                    uint32_t len;
-                    memcpy(&len, vals + vpos, 4);
-                    adv = 4 + (size_t)len;
-                }
-                vpos += adv;
-                bytes += use_dict ? 1 + (size_t)bw / 8 : adv;
-                vi++;
-            }
-            bytes += 1;
-            lv++;
-            if (bytes >= w->opts.page_bytes &&
-                (max_rep == 0 || lv == l->n_levels || l->rep[lv] == 0))
-                break;
-        }
-        w->page.len = 0;
-        if (max_rep > 0)
-            append_levels(&w->page, l->rep + l0, lv - l0, max_rep);
-        if (max_def > 0)
-            append_levels(&w->page, l->def + l0, lv - l0, max_def);
-        if (use_dict) {
-            uint8_t b = (uint8_t)bw;
-            ls__pq_buf_append(&w->page, &b, 1);
-            ls__pq_rle_encode_u32(&w->page, w->indices + v0, vi - v0, bw);
-        } else if (n->physical == LS_PARQUET_PHYS_BOOLEAN) {
-            size_t cnt = vi - v0;
-            ls__pq_buf_reserve(&w->page, (cnt + 7) / 8);
-            uint8_t *o = w->page.data + w->page.len;
-            memset(o, 0, (cnt + 7) / 8);
-            for (size_t i = 0; i < cnt; i++)
-                o[i / 8] |= (uint8_t)((vals[v0 + i] & 1) << (i % 8));
-            w->page.len += (cnt + 7) / 8;
-        } else {
-            ls__pq_buf_append(&w->page, vals + p0, vpos - p0);
-        }
-        rc = finish_page(w, cm, LS_PQ_PAGE_DATA, lv - l0,
-                         use_dict ? LS_PQ_ENC_RLE_DICTIONARY : LS_PQ_ENC_PLAIN);
-    }
-    dict_free(&d);
-    if (rc)
-        return rc;
     l->res.value_count += cm->num_values;
     l->res.null_count += cm->null_count;
     l->res.compressed_size += cm->total_compressed;
@@ -949,12 +523,12 @@ static ls_err_t flush_row_group(ls_parquet_writer_t *w)
     w->rgs = ls_realloc(w->rgs, (size_t)(w->n_rgs + 1) * sizeof(row_group_meta_t));
     row_group_meta_t *rg = &w->rgs[w->n_rgs++];
     memset(rg, 0, sizeof(*rg));
-    rg->chunks = ls_calloc((size_t)w->n_leaves, sizeof(chunk_meta_t));
+    rg->chunks = ls_calloc((size_t)w->n_leaves, sizeof(ls_pq_chunk_meta_t));
     rg->num_rows = w->rg_rows;
     rg->file_offset = (int64_t)w->offset;
     for (int i = 0; i < w->n_leaves; i++) {
         leaf_t *l = &w->leaves[i];
-        ls_err_t rc = encode_chunk(w, l, &rg->chunks[i]);
+        ls_err_t rc = encode_leaf(w, l, &rg->chunks[i]);
         if (rc) {
             w->failed = true;
             return rc;
@@ -996,8 +570,8 @@ static void write_path(ls_thrift_writer_t *tw, const char *path)
     }
 }
 
-static void write_column_chunk(ls_thrift_writer_t *tw, const leaf_t *l, const chunk_meta_t *cm,
-                               ls_parquet_codec_t codec)
+static void write_column_chunk(ls_thrift_writer_t *tw, const leaf_t *l,
+                               const ls_pq_chunk_meta_t *cm, ls_parquet_codec_t codec)
 {
     const ls_parquet_node_t *n = l->node;
     bool dict = cm->dictionary_page_offset >= 0;
@@ -1191,9 +765,6 @@ void ls_parquet_writer_free(ls_parquet_writer_t *w)
     free(w->results);
     free(w->mem.data);
     free(w->chunk.data);
-    free(w->page.data);
-    free(w->cpage.data);
-    free(w->indices);
-    ls__pq_codec_ctx_free(&w->codec);
+    ls__pq_encoder_free(&w->enc);
     free(w);
 }
