@@ -500,6 +500,7 @@ static void parse_element(ls_thrift_reader_t *tr, element_t *e)
 
 typedef struct {
     const element_t *el;
+    int *file_physical, *file_length; /* per node: a decimal's physical type in the file */
     size_t n, pos;
     ls_parquet_schema_t *s;
     ls_error_t *err;
@@ -597,9 +598,21 @@ static ls_err_t build_node(build_t *b, int parent, int depth)
     if (idx < 0)
         return LS_ERR_INVALID_ARGUMENT;
     ls_parquet_node_t *n = &b->s->nodes[idx];
+    if (type == LS_PARQUET_DECIMAL) {
+        /* Other writers store decimals in any wide-enough physical type (DuckDB uses 16-byte
+         * FIXED for every precision above 18); keep the file's choice. */
+        bool fits = (e->type == LS_PARQUET_PHYS_INT32 && precision <= 9) ||
+                    (e->type == LS_PARQUET_PHYS_INT64 && precision <= 18) ||
+                    (e->type == LS_PARQUET_PHYS_FIXED_LEN_BYTE_ARRAY && e->type_length <= 16 &&
+                     e->type_length >= decimal_bytes(precision));
+        if (!fits)
+            return bad(b, "decimal physical type too small for its precision", e);
+        b->file_physical[idx] = e->type;
+        b->file_length[idx] = e->type_length;
+        return LS_ERR_OK;
+    }
     derive_physical(n);
-    if ((int)n->physical != e->type ||
-        (n->physical == LS_PARQUET_PHYS_FIXED_LEN_BYTE_ARRAY && n->type_length != e->type_length))
+    if ((int)n->physical != e->type)
         return bad(b, "physical type does not match its logical type", e);
     return LS_ERR_OK;
 }
@@ -619,6 +632,8 @@ ls_parquet_schema_t *ls__pq_schema_from_thrift(ls_thrift_reader_t *tr, size_t n_
         return NULL;
     }
     build_t b = {.el = el, .n = n_elements, .pos = 1, .err = err};
+    b.file_physical = ls_calloc(n_elements, sizeof(int));
+    b.file_length = ls_calloc(n_elements, sizeof(int));
     b.s = ls_parquet_schema_new();
     ls_err_t rc = LS_ERR_OK;
     if (el[0].num_children <= 0 || el[0].type >= 0)
@@ -629,6 +644,14 @@ ls_parquet_schema_t *ls__pq_schema_from_thrift(ls_thrift_reader_t *tr, size_t n_
         rc = bad(&b, "extra schema elements", NULL);
     if (!rc)
         rc = ls_parquet_schema_finish(b.s, err);
+    for (int i = 0; !rc && i < b.s->n_nodes; i++)
+        if (b.s->nodes[i].type == LS_PARQUET_DECIMAL) {
+            b.s->nodes[i].physical = (ls_parquet_physical_t)b.file_physical[i];
+            b.s->nodes[i].type_length =
+                b.file_physical[i] == LS_PARQUET_PHYS_FIXED_LEN_BYTE_ARRAY ? b.file_length[i] : 0;
+        }
+    free(b.file_physical);
+    free(b.file_length);
     free(el);
     if (rc) {
         ls_parquet_schema_free(b.s);
