@@ -79,9 +79,10 @@ typedef enum {
 } ls_parquet_physical_t;
 
 /* Limits shared by writer and reader (the reader rejects files beyond them). */
-#define LS_PARQUET_MAX_DEPTH 32               /* nesting of groups below the root */
-#define LS_PARQUET_MAX_NODES 10000            /* schema elements */
-#define LS_PARQUET_MAX_CHUNK_VALUES (1 << 22) /* level entries per column chunk */
+#define LS_PARQUET_MAX_DEPTH 32                /* nesting of groups below the root */
+#define LS_PARQUET_MAX_NODES 10000             /* schema elements */
+#define LS_PARQUET_MAX_CHUNK_VALUES (1 << 22)  /* level entries per column chunk */
+#define LS_PARQUET_MAX_PAGE_BYTES (256u << 20) /* uncompressed page */
 
 /* One schema node. Fields after `scale` are derived by the schema and read-only. */
 typedef struct {

@@ -321,8 +321,11 @@ static ls_err_t finish_page(ls_pq_encoder_t *e, const ls_parquet_writer_options_
                             ls_pq_buf_t *out, ls_pq_chunk_meta_t *cm, int type, size_t num_values,
                             int encoding, ls_error_t *err)
 {
-    if (e->page.len > INT32_MAX)
-        return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "parquet page larger than 2 GiB");
+    if (e->page.len > LS_PARQUET_MAX_PAGE_BYTES)
+        return ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
+                            "parquet page of %zu bytes exceeds the %u-byte limit (values in one "
+                            "row too large)",
+                            e->page.len, LS_PARQUET_MAX_PAGE_BYTES);
     e->cpage.len = 0;
     ls_err_t rc = ls__pq_compress(&e->codec, o->codec, e->page.data, e->page.len, &e->cpage, err);
     if (rc)

@@ -230,6 +230,33 @@ ls_err_t ls__pq_compress(ls_pq_codec_ctx_t *c, ls_parquet_codec_t codec, const u
     return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "unknown codec %d", (int)codec);
 }
 
+bool ls__pq_plausible_size(int codec, const uint8_t *p, size_t compressed, size_t uncompressed)
+{
+    if (uncompressed > LS_PARQUET_MAX_PAGE_BYTES)
+        return false;
+    switch (codec) {
+    case LS_PARQUET_UNCOMPRESSED:
+        return uncompressed == compressed;
+    case LS_PARQUET_SNAPPY: {
+        /* every snappy element costs >= 1 byte per 64 output bytes; the stream starts with
+         * the uncompressed length */
+        size_t len;
+        return uncompressed <= compressed * 64 + 64 &&
+               snappy_uncompressed_length((const char *)p, compressed, &len) == SNAPPY_OK &&
+               len == uncompressed;
+    }
+    case LS_PARQUET_ZSTD: {
+        /* a zstd block of <= 128 KiB costs >= 3 bytes; frames usually state their size */
+        if ((uint64_t)uncompressed > (uint64_t)compressed * 43691 + 1024)
+            return false;
+        unsigned long long fs = ZSTD_getFrameContentSize(p, compressed);
+        return fs == ZSTD_CONTENTSIZE_UNKNOWN || fs == uncompressed;
+    }
+    default:
+        return true; /* rejected by ls__pq_decompress */
+    }
+}
+
 ls_err_t ls__pq_decompress(ls_pq_codec_ctx_t *c, int codec, const uint8_t *p, size_t n,
                            uint8_t *out, size_t out_len, ls_error_t *err)
 {

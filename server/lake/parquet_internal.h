@@ -81,6 +81,10 @@ void ls__pq_codec_ctx_free(ls_pq_codec_ctx_t *c);
 /* Appends the compressed form of [p, p+n) to out. */
 ls_err_t ls__pq_compress(ls_pq_codec_ctx_t *c, ls_parquet_codec_t codec, const uint8_t *p, size_t n,
                          ls_pq_buf_t *out, ls_error_t *err);
+/* Whether a page compressed with `codec` into `compressed` bytes can plausibly expand to
+ * `uncompressed` bytes (each codec's maximum ratio, the frame's own size header, and
+ * LS_PARQUET_MAX_PAGE_BYTES), so a reader never allocates for a size the input cannot hold. */
+bool ls__pq_plausible_size(int codec, const uint8_t *p, size_t compressed, size_t uncompressed);
 /* Decompresses into out (exactly `out_len` bytes expected). */
 ls_err_t ls__pq_decompress(ls_pq_codec_ctx_t *c, int codec, const uint8_t *p, size_t n,
                            uint8_t *out, size_t out_len, ls_error_t *err);
@@ -141,7 +145,8 @@ typedef struct {
 void ls__pq_encoder_free(ls_pq_encoder_t *e);
 /* Appends the encoded chunk (dictionary page when it pays and fits, then data pages) to `out`;
  * `offset` is the file offset `out`'s current end will have. Fills `cm` and `stats`. Returns
- * INVALID_ARGUMENT for a page over 2 GiB or INTERNAL for a compressor failure. */
+ * INVALID_ARGUMENT for a page over LS_PARQUET_MAX_PAGE_BYTES or INTERNAL for a compressor failure.
+ */
 ls_err_t ls__pq_encode_chunk(ls_pq_encoder_t *e, const ls_parquet_writer_options_t *o,
                              const ls_pq_column_t *col, uint64_t offset, ls_pq_buf_t *out,
                              ls_pq_chunk_meta_t *cm, ls_pq_chunk_stats_t *stats, ls_error_t *err);

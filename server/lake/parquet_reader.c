@@ -615,8 +615,9 @@ static ls_err_t decode_chunk(ls_parquet_reader_t *r, const rd_chunk_t *meta, col
         }
         pos = (size_t)(tr.p - c->raw);
         if (h.compressed < 0 || (size_t)h.compressed > chunk_len - pos || h.uncompressed < 0 ||
-            (uint64_t)h.uncompressed > (uint64_t)h.compressed * 65536 + (16u << 20)) {
-            rc = corrupt(err, "page size out of range");
+            !ls__pq_plausible_size(meta->codec, c->raw + pos, (size_t)h.compressed,
+                                   (size_t)h.uncompressed)) {
+            rc = corrupt(err, "page size out of range or inconsistent with its compressed data");
             break;
         }
         const uint8_t *body = c->raw + pos;

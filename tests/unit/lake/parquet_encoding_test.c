@@ -229,6 +229,19 @@ LS_TEST(compression_round_trips_and_rejects_wrong_sizes)
         LS_CHECK_INT_EQ(rc, LS_ERR_INVALID_ARGUMENT);
         free(z.data);
     }
+    /* sizes a page header may claim before the reader allocates */
+    ls_pq_buf_t z = {0};
+    ls__pq_compress(&c, LS_PARQUET_ZSTD, in, sizeof(in), &z, &err);
+    LS_CHECK(ls__pq_plausible_size(LS_PARQUET_ZSTD, z.data, z.len, sizeof(in)));
+    LS_CHECK(!ls__pq_plausible_size(LS_PARQUET_ZSTD, z.data, z.len, sizeof(in) + 1));
+    LS_CHECK(!ls__pq_plausible_size(LS_PARQUET_ZSTD, z.data, z.len, 2000000000));
+    z.len = 0;
+    ls__pq_compress(&c, LS_PARQUET_SNAPPY, in, sizeof(in), &z, &err);
+    LS_CHECK(ls__pq_plausible_size(LS_PARQUET_SNAPPY, z.data, z.len, sizeof(in)));
+    LS_CHECK(!ls__pq_plausible_size(LS_PARQUET_SNAPPY, z.data, z.len, 300000));
+    LS_CHECK(ls__pq_plausible_size(LS_PARQUET_UNCOMPRESSED, in, 100, 100));
+    LS_CHECK(!ls__pq_plausible_size(LS_PARQUET_UNCOMPRESSED, in, 100, 101));
+    free(z.data);
     LS_CHECK_INT_EQ(ls__pq_decompress(&c, 4 /* BROTLI */, in, 10, in, 10, &err),
                     LS_ERR_INVALID_ARGUMENT);
     LS_CHECK(strstr(err.message, "codec 4") != NULL);
