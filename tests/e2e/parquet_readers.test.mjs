@@ -170,6 +170,35 @@ for (let i = 0; i < FILES; i++) {
       assert.equal(chunks.reduce((s, m) => s + Number(m.num_values), 0), leaf.value_count, `${leaf.path} values`);
     }
 
+    // the writer's per-file results (what Iceberg manifests get) equal DuckDB's aggregates over
+    // the whole column, NaNs excluded and counted
+    for (const n of expected.schema) {
+      if (!duckType(n) || expected.rows === 0) continue;
+      const leaf = expected.leaves.find((l) => l.path === n.name);
+      const col = `"${n.name}"`;
+      const fp = n.type === 'float' || n.type === 'double';
+      const notNan = fp ? `FILTER (WHERE NOT isnan(${col}))` : '';
+      const [agg] = await all(`SELECT min(${col}) ${notNan} AS mn, max(${col}) ${notNan} AS mx,
+        count(*) - count(${col}) AS nulls, ${fp ? `count(*) FILTER (WHERE isnan(${col}))` : '0'} AS nans
+        FROM read_parquet('${q}')`);
+      assert.equal(leaf.null_count, Number(agg.nulls), `${n.name} result null_count`);
+      assert.equal(leaf.nan_count, Number(agg.nans), `${n.name} result nan_count`);
+      assert.equal(leaf.value_count, expected.rows, `${n.name} result value_count`);
+      assert.ok(leaf.compressed_size > 0);
+      if (agg.mn === null) {
+        assert.equal(leaf.min, undefined, `${n.name}: no min/max when every value is null or NaN`);
+        continue;
+      }
+      if (fp) {
+        // -0.0 and +0.0 are equal bounds
+        const round = n.type === 'float' ? Math.fround : (x) => x;
+        assert.ok(round(Number(leaf.min)) === agg.mn && round(Number(leaf.max)) === agg.mx, `${n.name} result min/max`);
+      } else {
+        check(n, leaf.min, agg.mn, `${expected.file} ${n.name} result min`, 'duckdb');
+        check(n, leaf.max, agg.mx, `${expected.file} ${n.name} result max`, 'duckdb');
+      }
+    }
+
     // statistics: for top-level primitive columns, footer min/max/null_count per row group equal
     // what DuckDB computes from the rows of that row group
     const hmeta = hyparquet.parquetMetadata(ab);
