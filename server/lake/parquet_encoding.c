@@ -125,6 +125,8 @@ static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
     long ls__pq_rle_decode_##suffix(const uint8_t *p, size_t len, int bw, T *out, size_t n,        \
                                     uint32_t max_value, ls_error_t *err)                           \
     {                                                                                              \
+        if (n == 0)                                                                                \
+            return 0;                                                                              \
         const uint8_t *start = p, *end = p + len;                                                  \
         size_t i = 0;                                                                              \
         int vbytes = (bw + 7) / 8;                                                                 \

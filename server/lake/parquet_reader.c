@@ -534,7 +534,8 @@ static void parse_page_header(ls_thrift_reader_t *tr, page_header_t *h)
 
 static void reserve_values(col_t *c, size_t extra)
 {
-    if (c->n_values + extra <= c->cap_values)
+    /* Allocated even for zero values, so value pointers are never NULL + offset. */
+    if (c->n_values + extra <= c->cap_values && c->cap_values)
         return;
     size_t cap = c->cap_values ? c->cap_values : 256;
     while (cap < c->n_values + extra)

@@ -1,9 +1,9 @@
 /*
  * The Parquet writer: shreds a depth-first stream of row values into
  * per-leaf columns (definition/repetition levels plus PLAIN-layout values),
- * and at each row-group cut encodes every column chunk (dictionary or PLAIN,
- * RLE levels, data page v1), compresses it, computes statistics and hands the
- * bytes to the sink; close writes the Thrift footer. It is pure and
+ * cuts row groups by size, has each column chunk encoded by parquet_chunk.c,
+ * hands the bytes to the sink, keeps the per-column results Iceberg
+ * manifests need, and on close writes the Thrift footer. It is pure and
  * synchronous: no loop, no globals, no I/O but the sink, so callers run it on
  * a worker thread. It must never emit a file that DuckDB, hyparquet or our
  * reader would read differently from what was put.
