@@ -166,6 +166,7 @@ typedef struct {
     bool dictionary;                 /* default true */
 } ls_parquet_writer_options_t;
 
+/* Fills `o` with the defaults above. */
 void ls_parquet_writer_options_init(ls_parquet_writer_options_t *o);
 
 /* Receives the file's bytes in order. Return LS_ERR_OK, or an error (with `err` filled) which
@@ -245,6 +246,8 @@ const uint8_t *ls_parquet_writer_buffer(const ls_parquet_writer_t *w, size_t *le
  * (FAILED_PRECONDITION after). */
 ls_err_t ls_parquet_writer_set_metadata(ls_parquet_writer_t *w, const char *key, const char *value,
                                         ls_error_t *err);
+/* Releases the writer, its buffers and results (NULL is fine). Does not close: a writer freed
+ * before close has emitted a file without a footer. */
 void ls_parquet_writer_free(ls_parquet_writer_t *w);
 
 /* ---- reader ------------------------------------------------------------- */
@@ -265,9 +268,11 @@ ls_err_t ls_parquet_reader_open(ls_parquet_read_fn read_fn, void *ctx, uint64_t 
 /* Same over a memory buffer, borrowed for the reader's lifetime. */
 ls_err_t ls_parquet_reader_open_memory(const void *data, size_t len, ls_parquet_reader_t **out,
                                        ls_error_t *err);
+/* Releases the reader and everything it handed out (NULL is fine). */
 void ls_parquet_reader_free(ls_parquet_reader_t *r);
 
-/* The file's schema (owned by the reader). */
+/* The file's schema, total rows, row groups, rows of one row group (0 for a bad index) and the
+ * writer's created_by ("" when absent). Owned by the reader. */
 const ls_parquet_schema_t *ls_parquet_reader_schema(const ls_parquet_reader_t *r);
 int64_t ls_parquet_reader_num_rows(const ls_parquet_reader_t *r);
 int ls_parquet_reader_num_row_groups(const ls_parquet_reader_t *r);

@@ -6,6 +6,7 @@
  * must give an error, never a crash: run under ASan).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 
 #include "core/alloc.h"
@@ -802,6 +803,90 @@ LS_TEST(read_skips_row_groups_by_statistics_and_keeps_metadata)
     ls_parquet_schema_free(s);
 }
 
+/* Each worker writes and reads its own file, as uv_queue_work items would; the codec must share
+ * nothing between them (the data is deterministic per worker, so results must not depend on
+ * interleaving). */
+typedef struct {
+    int id;
+    uint64_t seed;
+    bool ok;
+    size_t len;
+} worker_t;
+
+static uint64_t local_rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void *worker(void *arg)
+{
+    worker_t *wk = arg;
+    ls_parquet_schema_t *s = ls_parquet_schema_new();
+    ls_error_t err;
+    ls_parquet_schema_add(s, 0, "k", LS_PARQUET_INT64, false, 1, 0, 0, &err);
+    int l = ls_parquet_schema_add(s, 0, "xs", LS_PARQUET_LIST, true, 2, 0, 0, &err);
+    ls_parquet_schema_add(s, l, "element", LS_PARQUET_STRING, true, 3, 0, 0, &err);
+    ls_parquet_writer_options_t o;
+    ls_parquet_writer_options_init(&o);
+    o.codec = wk->id % 2 ? LS_PARQUET_SNAPPY : LS_PARQUET_ZSTD;
+    o.row_group_bytes = 50000;
+    ls_parquet_writer_t *w;
+    wk->ok = ls_parquet_writer_new(s, &o, NULL, NULL, &w, &err) == LS_ERR_OK;
+    text_t expect = {0};
+    uint64_t st = wk->seed;
+    char buf[24];
+    for (int r = 0; wk->ok && r < 5000; r++) {
+        int64_t k = (int64_t)local_rnd(&st);
+        ls_parquet_writer_put_int64(w, k);
+        tx(&expect, "%lld,", (long long)k);
+        int n = (int)(local_rnd(&st) % 4);
+        ls_parquet_writer_begin_list(w);
+        tx(&expect, "[%d:", n);
+        for (int i = 0; i < n; i++) {
+            int len = snprintf(buf, sizeof(buf), "w%d-%d", wk->id, (int)(local_rnd(&st) % 50));
+            ls_parquet_writer_put_bytes(w, buf, (size_t)len);
+            tx(&expect, "s%d:", len);
+            for (int j = 0; j < len; j++)
+                tx(&expect, "%02x", (uint8_t)buf[j]);
+            tx(&expect, ",");
+        }
+        ls_parquet_writer_end_list(w);
+        tx(&expect, "],\n");
+        wk->ok = ls_parquet_writer_end_row(w) == LS_ERR_OK;
+    }
+    wk->ok = wk->ok && ls_parquet_writer_close(w, &err) == LS_ERR_OK;
+    size_t len = 0;
+    const uint8_t *file = wk->ok ? ls_parquet_writer_buffer(w, &len) : NULL;
+    ls_err_t rc = LS_ERR_INTERNAL;
+    char *got = file ? read_trace(file, len, &rc) : NULL;
+    wk->ok = wk->ok && rc == LS_ERR_OK && got && strcmp(got, expect.data) == 0;
+    wk->len = len;
+    free(got);
+    free(expect.data);
+    ls_parquet_writer_free(w);
+    ls_parquet_schema_free(s);
+    return NULL;
+}
+
+LS_TEST(concurrent_writers_and_readers_share_no_state)
+{
+    enum { N = 4 };
+    worker_t wk[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        wk[i] = (worker_t){.id = i, .seed = 1000 + (uint64_t)i};
+        LS_REQUIRE(pthread_create(&th[i], NULL, worker, &wk[i]) == 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        LS_CHECK(wk[i].ok);
+        LS_CHECK(wk[i].len > 1000);
+    }
+}
+
 LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(zero_rows_write_a_readable_file_with_no_row_groups),
              LS_T(statistics_order_strings_unsigned_ints_signed_and_skip_nan),
@@ -810,4 +895,5 @@ LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(reader_streams_one_row_group_and_only_projected_chunks),
              LS_T(writer_reports_sink_errors_and_rejects_oversized_rows),
              LS_T(dictionary_overflow_falls_back_to_plain),
-             LS_T(read_skips_row_groups_by_statistics_and_keeps_metadata))
+             LS_T(read_skips_row_groups_by_statistics_and_keeps_metadata),
+             LS_T(concurrent_writers_and_readers_share_no_state))
