@@ -57,6 +57,9 @@ typedef enum {
     LS_PARQUET_TIMESTAMP, /* INT64 microseconds, local (isAdjustedToUTC=false); Iceberg timestamp */
     LS_PARQUET_TIMESTAMPTZ, /* INT64 microseconds since the epoch UTC; Iceberg timestamptz */
     LS_PARQUET_DECIMAL,     /* INT32 (p<=9), INT64 (p<=18) or FIXED_LEN_BYTE_ARRAY (p<=38) */
+    LS_PARQUET_TIME,        /* INT64 microseconds since midnight, local; Iceberg time */
+    LS_PARQUET_UUID,        /* FIXED_LEN_BYTE_ARRAY(16), UUID logical type */
+    LS_PARQUET_FIXED,       /* FIXED_LEN_BYTE_ARRAY(precision bytes); Iceberg fixed[L] */
     LS_PARQUET_STRUCT,
     LS_PARQUET_LIST,
 } ls_parquet_type_t;
@@ -90,7 +93,7 @@ typedef struct {
     ls_parquet_type_t type;
     bool optional;
     int32_t field_id;     /* Iceberg field id, or -1 for none */
-    int precision, scale; /* DECIMAL only */
+    int precision, scale; /* DECIMAL; precision is the byte length of FIXED */
 
     int parent; /* -1 for the root */
     int *children;
@@ -113,14 +116,14 @@ typedef struct {
     union {
         bool b;
         int32_t i32; /* INT32, DATE */
-        int64_t i64; /* INT64, TIMESTAMP, TIMESTAMPTZ */
+        int64_t i64; /* INT64, TIMESTAMP, TIMESTAMPTZ, TIME */
         float f;
         double d;
         __int128 dec;
         struct {
             const uint8_t *ptr;
             size_t len;
-        } bytes; /* STRING, BINARY */
+        } bytes; /* STRING, BINARY, UUID, FIXED */
     } v;
 } ls_parquet_value_t;
 
@@ -133,8 +136,9 @@ void ls_parquet_schema_free(ls_parquet_schema_t *s);
 
 /* Adds a node under `parent` (0 = root; a STRUCT, or a LIST that has no element yet). `name` is
  * copied. `field_id` < 0 means none. DECIMAL needs 1 <= precision <= 38 and 0 <= scale <=
- * precision. Returns the new node's index (> 0), or -1 with `err` set (INVALID_ARGUMENT: bad
- * parent, duplicate name, bad decimal, too deep). The schema must not yet be used by a writer. */
+ * precision; FIXED takes its byte length (1..65536) in `precision`. Returns the new node's index (>
+ * 0), or -1 with `err` set (INVALID_ARGUMENT: bad parent, duplicate name, bad decimal, too deep).
+ * The schema must not yet be used by a writer. */
 int ls_parquet_schema_add(ls_parquet_schema_t *s, int parent, const char *name,
                           ls_parquet_type_t type, bool optional, int32_t field_id, int precision,
                           int scale, ls_error_t *err);
@@ -187,7 +191,8 @@ ls_err_t ls_parquet_writer_new(const ls_parquet_schema_t *schema,
  * the current field, null for a required field, list/struct misuse, writer failed); details in
  * ls_parquet_writer_error. Accepted Parquet types per call:
  *   put_bool: BOOLEAN; put_int32: INT32, DATE, DECIMAL(p<=9); put_int64: INT64, TIMESTAMP(TZ),
- *   DECIMAL(p<=18); put_float: FLOAT; put_double: DOUBLE; put_bytes: STRING, BINARY;
+ *   TIME, DECIMAL(p<=18); put_float: FLOAT; put_double: DOUBLE; put_bytes: STRING, BINARY,
+ *   UUID (16 bytes), FIXED (exactly its length);
  *   put_decimal: any DECIMAL (value must fit the precision's storage). */
 ls_err_t ls_parquet_writer_put_null(ls_parquet_writer_t *w);
 ls_err_t ls_parquet_writer_put_bool(ls_parquet_writer_t *w, bool v);

@@ -332,8 +332,9 @@ int ls__pq_compare(const ls_parquet_node_t *leaf, const uint8_t *a, size_t alen,
         return (x > y) - (x < y);
     }
     case LS_PARQUET_PHYS_FIXED_LEN_BYTE_ARRAY:
-        /* signed big-endian two's complement: the sign byte decides first */
-        if (alen && blen && (int8_t)a[0] != (int8_t)b[0])
+        /* decimals are signed big-endian two's complement: the sign byte decides first; other
+         * fixed values (UUID, FIXED) order unsigned byte-wise */
+        if (leaf->type == LS_PARQUET_DECIMAL && alen && blen && (int8_t)a[0] != (int8_t)b[0])
             return (int8_t)a[0] < (int8_t)b[0] ? -1 : 1;
         return cmp_bytes(a, alen, b, blen);
     default:
@@ -378,6 +379,11 @@ bool ls__pq_decode_value(const ls_parquet_node_t *leaf, const uint8_t *p, size_t
         memcpy(&out->v.d, p, 8);
         return true;
     case LS_PARQUET_PHYS_FIXED_LEN_BYTE_ARRAY: {
+        if (leaf->type != LS_PARQUET_DECIMAL) {
+            out->v.bytes.ptr = p;
+            out->v.bytes.len = len;
+            return true;
+        }
         if (len == 0 || len > 16)
             return false;
         unsigned __int128 u = (p[0] & 0x80) ? ~(unsigned __int128)0 : 0;

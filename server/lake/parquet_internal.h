@@ -25,6 +25,7 @@ enum {
     LS_PQ_CT_LIST = 3,
     LS_PQ_CT_DECIMAL = 5,
     LS_PQ_CT_DATE = 6,
+    LS_PQ_CT_TIME_MICROS = 8,
     LS_PQ_CT_TIMESTAMP_MICROS = 10
 };
 enum {

@@ -85,6 +85,11 @@ int ls_parquet_schema_add(ls_parquet_schema_t *s, int parent, const char *name,
             ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "parquet schema: duplicate field %s", name);
             return -1;
         }
+    if (type == LS_PARQUET_FIXED && (precision < 1 || precision > 65536)) {
+        ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "parquet schema: bad fixed(%d) for %s",
+                     precision, name);
+        return -1;
+    }
     if (type == LS_PARQUET_DECIMAL &&
         (precision < 1 || precision > 38 || scale < 0 || scale > precision)) {
         ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "parquet schema: bad decimal(%d,%d) for %s",
@@ -106,7 +111,7 @@ int ls_parquet_schema_add(ls_parquet_schema_t *s, int parent, const char *name,
     n->type = type;
     n->optional = optional;
     n->field_id = field_id < 0 ? -1 : field_id;
-    n->precision = type == LS_PARQUET_DECIMAL ? precision : 0;
+    n->precision = type == LS_PARQUET_DECIMAL || type == LS_PARQUET_FIXED ? precision : 0;
     n->scale = type == LS_PARQUET_DECIMAL ? scale : 0;
     n->parent = parent;
     n->leaf = -1;
@@ -138,7 +143,16 @@ static void derive_physical(ls_parquet_node_t *n)
     case LS_PARQUET_INT64:
     case LS_PARQUET_TIMESTAMP:
     case LS_PARQUET_TIMESTAMPTZ:
+    case LS_PARQUET_TIME:
         n->physical = LS_PARQUET_PHYS_INT64;
+        break;
+    case LS_PARQUET_UUID:
+        n->physical = LS_PARQUET_PHYS_FIXED_LEN_BYTE_ARRAY;
+        n->type_length = 16;
+        break;
+    case LS_PARQUET_FIXED:
+        n->physical = LS_PARQUET_PHYS_FIXED_LEN_BYTE_ARRAY;
+        n->type_length = n->precision;
         break;
     case LS_PARQUET_FLOAT:
         n->physical = LS_PARQUET_PHYS_FLOAT;
@@ -344,6 +358,9 @@ static void write_node(const ls_parquet_schema_t *s, int idx, ls_thrift_writer_t
     case LS_PARQUET_DATE:
         write_logical_empty(tw, 6);
         break;
+    case LS_PARQUET_UUID:
+        write_logical_empty(tw, 14);
+        break;
     case LS_PARQUET_DECIMAL:
         ls_thrift_write_field(tw, 10, LS_THRIFT_STRUCT);
         ls_thrift_write_struct_begin(tw);
@@ -356,9 +373,10 @@ static void write_node(const ls_parquet_schema_t *s, int idx, ls_thrift_writer_t
         break;
     case LS_PARQUET_TIMESTAMP:
     case LS_PARQUET_TIMESTAMPTZ:
+    case LS_PARQUET_TIME: /* TimeType and TimestampType share their shape */
         ls_thrift_write_field(tw, 10, LS_THRIFT_STRUCT);
         ls_thrift_write_struct_begin(tw);
-        ls_thrift_write_field(tw, 8, LS_THRIFT_STRUCT);
+        ls_thrift_write_field(tw, n->type == LS_PARQUET_TIME ? 7 : 8, LS_THRIFT_STRUCT);
         ls_thrift_write_struct_begin(tw);
         ls_thrift_write_bool_field(tw, 1, n->type == LS_PARQUET_TIMESTAMPTZ);
         ls_thrift_write_field(tw, 2, LS_THRIFT_STRUCT); /* TimeUnit */
@@ -418,7 +436,7 @@ static void parse_logical(ls_thrift_reader_t *tr, element_t *e)
             continue;
         }
         e->logical = id;
-        if (id == 5 || id == 8) {
+        if (id == 5 || id == 7 || id == 8) {
             int16_t id2;
             int t2;
             bool bv;
@@ -428,9 +446,9 @@ static void parse_logical(ls_thrift_reader_t *tr, element_t *e)
                     e->dec_scale = ls_thrift_read_i32(tr);
                 else if (id == 5 && id2 == 2 && t2 == LS_THRIFT_I32)
                     e->dec_precision = ls_thrift_read_i32(tr);
-                else if (id == 8 && id2 == 1 && (t2 == LS_THRIFT_TRUE || t2 == LS_THRIFT_FALSE))
+                else if (id != 5 && id2 == 1 && (t2 == LS_THRIFT_TRUE || t2 == LS_THRIFT_FALSE))
                     e->ts_utc = bv;
-                else if (id == 8 && id2 == 2 && t2 == LS_THRIFT_STRUCT) {
+                else if (id != 5 && id2 == 2 && t2 == LS_THRIFT_STRUCT) {
                     int16_t id3;
                     int t3;
                     ls_thrift_read_struct_begin(tr);
@@ -574,8 +592,19 @@ static ls_err_t build_node(build_t *b, int parent, int depth)
     } else if (e->type == LS_PARQUET_PHYS_INT32) {
         type =
             (e->converted == LS_PQ_CT_DATE || e->logical == 6) ? LS_PARQUET_DATE : LS_PARQUET_INT32;
+    } else if (e->type == LS_PARQUET_PHYS_FIXED_LEN_BYTE_ARRAY) {
+        if (e->logical == 14 && e->type_length != 16)
+            return bad(b, "UUID is not 16 bytes", e);
+        if (e->type_length < 1 || e->type_length > 65536)
+            return bad(b, "bad fixed length", e);
+        type = e->logical == 14 ? LS_PARQUET_UUID : LS_PARQUET_FIXED;
+        precision = e->type_length;
     } else if (e->type == LS_PARQUET_PHYS_INT64) {
-        if (e->logical == 8) {
+        if (e->logical == 7 || e->converted == LS_PQ_CT_TIME_MICROS) {
+            if (e->logical == 7 && e->ts_unit != 2)
+                return bad(b, "time unit other than microseconds", e);
+            type = LS_PARQUET_TIME;
+        } else if (e->logical == 8) {
             if (e->ts_unit != 2)
                 return bad(b, "timestamp unit other than microseconds", e);
             type = e->ts_utc ? LS_PARQUET_TIMESTAMPTZ : LS_PARQUET_TIMESTAMP;

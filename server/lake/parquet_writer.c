@@ -298,9 +298,10 @@ ls_err_t ls_parquet_writer_put_int32(ls_parquet_writer_t *w, int32_t v)
 ls_err_t ls_parquet_writer_put_int64(ls_parquet_writer_t *w, int64_t v)
 {
     uint8_t rep;
-    leaf_t *l = begin_put(w, &rep,
-                          BIT(LS_PARQUET_INT64) | BIT(LS_PARQUET_TIMESTAMP) |
-                              BIT(LS_PARQUET_TIMESTAMPTZ) | BIT(LS_PARQUET_DECIMAL));
+    leaf_t *l =
+        begin_put(w, &rep,
+                  BIT(LS_PARQUET_INT64) | BIT(LS_PARQUET_TIMESTAMP) | BIT(LS_PARQUET_TIMESTAMPTZ) |
+                      BIT(LS_PARQUET_TIME) | BIT(LS_PARQUET_DECIMAL));
     if (!l)
         return LS_ERR_INVALID_ARGUMENT;
     if (l->node->type == LS_PARQUET_DECIMAL)
@@ -341,9 +342,17 @@ ls_err_t ls_parquet_writer_put_double(ls_parquet_writer_t *w, double v)
 ls_err_t ls_parquet_writer_put_bytes(ls_parquet_writer_t *w, const void *p, size_t n)
 {
     uint8_t rep;
-    leaf_t *l = begin_put(w, &rep, BIT(LS_PARQUET_STRING) | BIT(LS_PARQUET_BINARY));
+    leaf_t *l = begin_put(w, &rep,
+                          BIT(LS_PARQUET_STRING) | BIT(LS_PARQUET_BINARY) | BIT(LS_PARQUET_UUID) |
+                              BIT(LS_PARQUET_FIXED));
     if (!l)
         return LS_ERR_INVALID_ARGUMENT;
+    if (l->width) { /* UUID, FIXED: exactly the column's length, no length prefix */
+        if (n != l->width)
+            return fail_put(w, "fixed-length value of the wrong length", l->node);
+        add_value(w, l, rep, p, n);
+        return LS_ERR_OK;
+    }
     if (n > (256u << 20))
         return fail_put(w, "byte value larger than 256 MiB", l->node);
     push_level(w, l, rep, (uint8_t)l->node->def_level);

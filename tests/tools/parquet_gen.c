@@ -36,10 +36,12 @@ static void add_random(ls_parquet_schema_t *s, int parent, const char *name, int
                        int force_type)
 {
     ls_error_t err;
-    int t = force_type >= 0 ? force_type : (int)(rnd() % 13);
+    int t = force_type >= 0 ? force_type : (int)(rnd() % (LS_PARQUET_LIST + 1));
     if (depth >= 2 && (t == LS_PARQUET_STRUCT || t == LS_PARQUET_LIST))
         t = LS_PARQUET_DOUBLE;
     int precision = 0, scale = 0;
+    if (t == LS_PARQUET_FIXED)
+        precision = 1 + (int)(rnd() % 20);
     if (t == LS_PARQUET_DECIMAL) {
         static const int ps[] = {1, 5, 9, 10, 18, 19, 25, 38};
         precision = ps[rnd() % 8];
@@ -196,6 +198,20 @@ static void gen_value(ls_parquet_writer_t *w, const ls_parquet_schema_t *s, int 
         v.v.i64 = (int64_t)(rnd() % 10000000000000000ull) - 5000000000000000ll;
         fail(w, ls_parquet_writer_put_int64(w, v.v.i64));
         break;
+    case LS_PARQUET_TIME:
+        v.v.i64 = (int64_t)(rnd() % 86400000000ull);
+        fail(w, ls_parquet_writer_put_int64(w, v.v.i64));
+        break;
+    case LS_PARQUET_UUID:
+    case LS_PARQUET_FIXED: {
+        size_t len = n->type == LS_PARQUET_UUID ? 16 : (size_t)n->precision;
+        for (size_t i = 0; i < len; i++)
+            buf[i] = rnd() % 4 == 0 ? 0 : (uint8_t)rnd();
+        v.v.bytes.ptr = buf;
+        v.v.bytes.len = len;
+        fail(w, ls_parquet_writer_put_bytes(w, buf, len));
+        break;
+    }
     case LS_PARQUET_FLOAT:
         v.v.f = rnd_float();
         fail(w, ls_parquet_writer_put_float(w, v.v.f));
@@ -305,7 +321,7 @@ int main(int argc, char **argv)
         int ncols = 0;
         if (fi == 0) {
             /* every type at top level, plus list<list<double>> and a struct */
-            for (int t = 0; t <= LS_PARQUET_DECIMAL; t++) {
+            for (int t = 0; t <= LS_PARQUET_FIXED; t++) {
                 snprintf(nm, sizeof(nm), "c%d", ncols++);
                 add_random(s, 0, nm, 0, t);
             }

@@ -17,9 +17,9 @@
 
 static inline const char *type_name(ls_parquet_type_t t)
 {
-    static const char *names[] = {"boolean", "int32",  "int64", "float",     "double",
-                                  "string",  "binary", "date",  "timestamp", "timestamptz",
-                                  "decimal", "struct", "list"};
+    static const char *names[] = {
+        "boolean",   "int32",       "int64",   "float", "double", "string", "binary", "date",
+        "timestamp", "timestamptz", "decimal", "time",  "uuid",   "fixed",  "struct", "list"};
     return names[t];
 }
 
@@ -30,6 +30,8 @@ static inline void json_schema(FILE *f, const ls_parquet_schema_t *s, int idx)
             type_name(n->type), n->optional ? "true" : "false", n->field_id);
     if (n->type == LS_PARQUET_DECIMAL)
         fprintf(f, ",\"precision\":%d,\"scale\":%d", n->precision, n->scale);
+    if (n->type == LS_PARQUET_FIXED)
+        fprintf(f, ",\"length\":%d", n->precision);
     if (n->type == LS_PARQUET_LIST) {
         fprintf(f, ",\"element\":");
         json_schema(f, s, n->children[0]);
@@ -99,6 +101,7 @@ static inline void json_value(FILE *f, const ls_parquet_value_t *v)
     case LS_PARQUET_INT64:
     case LS_PARQUET_TIMESTAMP:
     case LS_PARQUET_TIMESTAMPTZ:
+    case LS_PARQUET_TIME:
         fprintf(f, "\"%lld\"", (long long)v->v.i64);
         break;
     case LS_PARQUET_FLOAT:

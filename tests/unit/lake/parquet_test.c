@@ -46,6 +46,7 @@ static void tx_value(text_t *t, const ls_parquet_value_t *v)
     case LS_PARQUET_INT64:
     case LS_PARQUET_TIMESTAMP:
     case LS_PARQUET_TIMESTAMPTZ:
+    case LS_PARQUET_TIME:
         tx(t, "%lld,", (long long)v->v.i64);
         break;
     case LS_PARQUET_FLOAT: {
@@ -129,9 +130,9 @@ static ls_parquet_schema_t *make_schema(void)
     ls_error_t err;
     int fid = 1;
     static const ls_parquet_type_t prims[] = {
-        LS_PARQUET_BOOLEAN,   LS_PARQUET_INT32,      LS_PARQUET_INT64,  LS_PARQUET_FLOAT,
-        LS_PARQUET_DOUBLE,    LS_PARQUET_STRING,     LS_PARQUET_BINARY, LS_PARQUET_DATE,
-        LS_PARQUET_TIMESTAMP, LS_PARQUET_TIMESTAMPTZ};
+        LS_PARQUET_BOOLEAN,   LS_PARQUET_INT32,       LS_PARQUET_INT64,  LS_PARQUET_FLOAT,
+        LS_PARQUET_DOUBLE,    LS_PARQUET_STRING,      LS_PARQUET_BINARY, LS_PARQUET_DATE,
+        LS_PARQUET_TIMESTAMP, LS_PARQUET_TIMESTAMPTZ, LS_PARQUET_TIME,   LS_PARQUET_UUID};
     char name[32];
     for (size_t i = 0; i < sizeof(prims) / sizeof(prims[0]); i++)
         for (int opt = 0; opt < 2; opt++) {
@@ -143,6 +144,8 @@ static ls_parquet_schema_t *make_schema(void)
     LS_REQUIRE(ls_parquet_schema_add(s, 0, "dec18", LS_PARQUET_DECIMAL, false, fid++, 18, 4, &err) >
                0);
     LS_REQUIRE(ls_parquet_schema_add(s, 0, "dec38", LS_PARQUET_DECIMAL, true, fid++, 38, 10, &err) >
+               0);
+    LS_REQUIRE(ls_parquet_schema_add(s, 0, "fixed5", LS_PARQUET_FIXED, true, fid++, 5, 0, &err) >
                0);
     int ll = ls_parquet_schema_add(s, 0, "matrix", LS_PARQUET_LIST, true, fid++, 0, 0, &err);
     int inner = ls_parquet_schema_add(s, ll, "element", LS_PARQUET_LIST, true, fid++, 0, 0, &err);
@@ -213,6 +216,7 @@ static void put_random(ls_parquet_writer_t *w, const ls_parquet_schema_t *s, int
     case LS_PARQUET_INT64:
     case LS_PARQUET_TIMESTAMP:
     case LS_PARQUET_TIMESTAMPTZ:
+    case LS_PARQUET_TIME:
         v.v.i64 = rnd() % 7 == 0 ? (rnd() & 1 ? INT64_MIN : INT64_MAX) : (int64_t)rnd();
         LS_CHECK_INT_EQ(ls_parquet_writer_put_int64(w, v.v.i64), LS_ERR_OK);
         break;
@@ -233,6 +237,16 @@ static void put_random(ls_parquet_writer_t *w, const ls_parquet_schema_t *s, int
             x = -x;
         v.v.dec = x;
         LS_CHECK_INT_EQ(ls_parquet_writer_put_decimal(w, x), LS_ERR_OK);
+        break;
+    }
+    case LS_PARQUET_UUID:
+    case LS_PARQUET_FIXED: {
+        size_t len = n->type == LS_PARQUET_UUID ? 16 : (size_t)n->precision;
+        for (size_t i = 0; i < len; i++)
+            sbuf[i] = low_card ? (char)(rnd() % 2) : (char)rnd();
+        v.v.bytes.ptr = (const uint8_t *)sbuf;
+        v.v.bytes.len = len;
+        LS_CHECK_INT_EQ(ls_parquet_writer_put_bytes(w, sbuf, len), LS_ERR_OK);
         break;
     }
     default: {
@@ -887,6 +901,53 @@ LS_TEST(concurrent_writers_and_readers_share_no_state)
     }
 }
 
+LS_TEST(fixed_length_types_check_length_and_order_unsigned)
+{
+    ls_parquet_schema_t *s = ls_parquet_schema_new();
+    ls_error_t err;
+    LS_CHECK_INT_EQ(ls_parquet_schema_add(s, 0, "f", LS_PARQUET_FIXED, false, 1, 0, 0, &err), -1);
+    ls_parquet_schema_add(s, 0, "u", LS_PARQUET_UUID, false, 1, 0, 0, &err);
+    ls_parquet_schema_add(s, 0, "f", LS_PARQUET_FIXED, false, 2, 3, 0, &err);
+    ls_parquet_schema_add(s, 0, "t", LS_PARQUET_TIME, true, 3, 0, 0, &err);
+    ls_parquet_writer_t *w;
+    LS_REQUIRE(ls_parquet_writer_new(s, NULL, NULL, NULL, &w, &err) == LS_ERR_OK);
+    uint8_t lo[16] = {0x7f}, hi[16] = {0x80};
+    LS_CHECK_INT_EQ(ls_parquet_writer_put_bytes(w, lo, 15), LS_ERR_INVALID_ARGUMENT);
+    LS_CHECK(strstr(ls_parquet_writer_error(w)->message, "wrong length") != NULL);
+    for (int i = 0; i < 2; i++) {
+        LS_CHECK_INT_EQ(ls_parquet_writer_put_bytes(w, i ? lo : hi, 16), LS_ERR_OK);
+        LS_CHECK_INT_EQ(ls_parquet_writer_put_bytes(w, i ? "\x01\x02\x03" : "\xff\x00\x00", 3),
+                        LS_ERR_OK);
+        LS_CHECK_INT_EQ(ls_parquet_writer_put_int64(w, i ? 86399999999 : 0), LS_ERR_OK);
+        LS_CHECK_INT_EQ(ls_parquet_writer_end_row(w), LS_ERR_OK);
+    }
+    LS_REQUIRE(ls_parquet_writer_close(w, &err) == LS_ERR_OK);
+    const ls_parquet_file_result_t *res = ls_parquet_writer_result(w);
+    LS_CHECK(res->columns[0].min.v.bytes.ptr[0] == 0x7f &&
+             res->columns[0].max.v.bytes.ptr[0] == 0x80);
+    LS_CHECK(res->columns[1].min.v.bytes.ptr[0] == 0x01 &&
+             res->columns[1].max.v.bytes.ptr[0] == 0xff);
+    LS_CHECK(res->columns[2].max.v.i64 == 86399999999);
+    size_t len;
+    const uint8_t *buf = ls_parquet_writer_buffer(w, &len);
+    ls_err_t rc;
+    char *got = read_trace(buf, len, &rc);
+    LS_CHECK_INT_EQ(rc, LS_ERR_OK);
+    LS_CHECK_STR_EQ(got, "s16:80000000000000000000000000000000,s3:ff0000,0,\n"
+                         "s16:7f000000000000000000000000000000,s3:010203,86399999999,\n");
+    free(got);
+    ls_parquet_reader_t *r;
+    LS_REQUIRE(ls_parquet_reader_open_memory(buf, len, &r, &err) == LS_ERR_OK);
+    const ls_parquet_schema_t *rs = ls_parquet_reader_schema(r);
+    LS_CHECK_INT_EQ(ls_parquet_schema_node(rs, 1)->type, LS_PARQUET_UUID);
+    LS_CHECK_INT_EQ(ls_parquet_schema_node(rs, 2)->type, LS_PARQUET_FIXED);
+    LS_CHECK_INT_EQ(ls_parquet_schema_node(rs, 2)->precision, 3);
+    LS_CHECK_INT_EQ(ls_parquet_schema_node(rs, 3)->type, LS_PARQUET_TIME);
+    ls_parquet_reader_free(r);
+    ls_parquet_writer_free(w);
+    ls_parquet_schema_free(s);
+}
+
 LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(zero_rows_write_a_readable_file_with_no_row_groups),
              LS_T(statistics_order_strings_unsigned_ints_signed_and_skip_nan),
@@ -896,4 +957,5 @@ LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(writer_reports_sink_errors_and_rejects_oversized_rows),
              LS_T(dictionary_overflow_falls_back_to_plain),
              LS_T(read_skips_row_groups_by_statistics_and_keeps_metadata),
-             LS_T(concurrent_writers_and_readers_share_no_state))
+             LS_T(concurrent_writers_and_readers_share_no_state),
+             LS_T(fixed_length_types_check_length_and_order_unsigned))
