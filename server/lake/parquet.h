@@ -164,7 +164,7 @@ typedef struct {
     ls_parquet_codec_t codec;        /* default ZSTD */
     int zstd_level;                  /* default 3 */
     uint64_t row_group_bytes;        /* uncompressed target, default 128 MiB */
-    size_t page_bytes;               /* uncompressed data page target, default 4 MiB */
+    size_t page_bytes;               /* uncompressed data page target, default 4 MiB, max 64 MiB */
     size_t dictionary_max_bytes;     /* fall back to PLAIN above this, default 1 MiB */
     uint32_t dictionary_max_entries; /* and above this many entries, default 65536 */
     bool dictionary;                 /* default true */
@@ -188,8 +188,8 @@ ls_err_t ls_parquet_writer_new(const ls_parquet_schema_t *schema,
                                void *sink_ctx, ls_parquet_writer_t **out, ls_error_t *err);
 
 /* Row input, see the file comment. Each returns LS_ERR_OK or INVALID_ARGUMENT (wrong type for
- * the current field, null for a required field, list/struct misuse, writer failed); details in
- * ls_parquet_writer_error. Accepted Parquet types per call:
+ * the current field, null for a required field, list/struct misuse, a byte value over 64 MiB,
+ * writer failed); details in ls_parquet_writer_error. Accepted Parquet types per call:
  *   put_bool: BOOLEAN; put_int32: INT32, DATE, DECIMAL(p<=9); put_int64: INT64, TIMESTAMP(TZ),
  *   TIME, DECIMAL(p<=18); put_float: FLOAT; put_double: DOUBLE; put_bytes: STRING, BINARY,
  *   UUID (16 bytes), FIXED (exactly its length);
@@ -206,8 +206,10 @@ ls_err_t ls_parquet_writer_begin_list(ls_parquet_writer_t *w);
 ls_err_t ls_parquet_writer_end_list(ls_parquet_writer_t *w);
 ls_err_t ls_parquet_writer_begin_struct(ls_parquet_writer_t *w);
 ls_err_t ls_parquet_writer_end_struct(ls_parquet_writer_t *w);
-/* Completes the row (every top-level field must have been given). May encode and emit a row
- * group; a sink error here makes the writer failed. */
+/* Completes the row (every top-level field must have been given). INVALID_ARGUMENT for a row
+ * the format limits cannot hold (over LS_PARQUET_MAX_CHUNK_VALUES/2 entries or 128 MiB of values
+ * in one column): abort it and go on. May encode and emit a row group; a sink error here makes
+ * the writer failed. */
 ls_err_t ls_parquet_writer_end_row(ls_parquet_writer_t *w);
 /* Drops the values of the current, incomplete row. */
 void ls_parquet_writer_abort_row(ls_parquet_writer_t *w);

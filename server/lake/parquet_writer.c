@@ -15,6 +15,12 @@
 #include "lake/parquet_internal.h"
 
 #define CREATED_BY "lakestream version " LS_VERSION " (build lakestream)"
+/* Pages stay under LS_PARQUET_MAX_PAGE_BYTES: a page is cut after reaching its target (at most
+ * MAX_PAGE_TARGET) at the next row boundary, and one row adds at most MAX_ROW_LEAF_BYTES to a
+ * leaf (a value at most MAX_VALUE_BYTES). */
+#define MAX_PAGE_TARGET (64u << 20)
+#define MAX_ROW_LEAF_BYTES (128u << 20)
+#define MAX_VALUE_BYTES (64u << 20)
 
 typedef struct {
     ls_pq_chunk_meta_t *chunks;
@@ -57,7 +63,7 @@ struct ls_parquet_writer {
     int depth;
 
     int64_t rg_rows, total_rows;
-    uint64_t buffered;
+    uint64_t buffered, row_buffered; /* estimate now / at the start of the row */
     size_t max_leaf_levels;
     row_group_meta_t *rgs;
     int n_rgs;
@@ -120,6 +126,8 @@ ls_err_t ls_parquet_writer_new(const ls_parquet_schema_t *schema,
                             (int)o.codec);
     if (o.page_bytes < 1024)
         o.page_bytes = 1024;
+    if (o.page_bytes > MAX_PAGE_TARGET)
+        o.page_bytes = MAX_PAGE_TARGET;
     if (o.row_group_bytes < 1)
         o.row_group_bytes = 1;
     ls_parquet_writer_t *w = ls_calloc(1, sizeof(*w));
@@ -353,8 +361,8 @@ ls_err_t ls_parquet_writer_put_bytes(ls_parquet_writer_t *w, const void *p, size
         add_value(w, l, rep, p, n);
         return LS_ERR_OK;
     }
-    if (n > (256u << 20))
-        return fail_put(w, "byte value larger than 256 MiB", l->node);
+    if (n > MAX_VALUE_BYTES)
+        return fail_put(w, "byte value larger than 64 MiB", l->node);
     push_level(w, l, rep, (uint8_t)l->node->def_level);
     uint32_t len = (uint32_t)n;
     ls__pq_buf_reserve(&l->values, 4 + n);
@@ -462,6 +470,10 @@ ls_err_t ls_parquet_writer_end_row(ls_parquet_writer_t *w)
         for (int i = 0; i < w->n_leaves; i++)
             if (w->leaves[i].n_levels - w->leaves[i].row_levels > LS_PARQUET_MAX_CHUNK_VALUES / 2)
                 return fail_put(w, "row has too many list elements in one column", NULL);
+    if (w->buffered - w->row_buffered > MAX_ROW_LEAF_BYTES)
+        for (int i = 0; i < w->n_leaves; i++)
+            if (w->leaves[i].values.len - w->leaves[i].row_value_bytes > MAX_ROW_LEAF_BYTES)
+                return fail_put(w, "row has more than 128 MiB of values in one column", NULL);
     w->stack[0].child = 0;
     w->rg_rows++;
     if (w->buffered >= w->opts.row_group_bytes ||
@@ -476,6 +488,7 @@ ls_err_t ls_parquet_writer_end_row(ls_parquet_writer_t *w)
         l->row_values = l->n_values;
         l->row_value_bytes = l->values.len;
     }
+    w->row_buffered = w->buffered;
     return LS_ERR_OK;
 }
 
@@ -489,6 +502,7 @@ void ls_parquet_writer_abort_row(ls_parquet_writer_t *w)
     }
     w->depth = 0;
     w->stack[0].child = 0;
+    w->buffered = w->row_buffered;
     w->max_leaf_levels = 0;
     for (int i = 0; i < w->n_leaves; i++)
         if (w->leaves[i].n_levels > w->max_leaf_levels)

@@ -786,6 +786,10 @@ LS_TEST(read_skips_row_groups_by_statistics_and_keeps_metadata)
     LS_CHECK_INT_EQ(ls_parquet_writer_set_metadata(w, "k", "old", &err), LS_ERR_OK);
     LS_CHECK_INT_EQ(ls_parquet_writer_set_metadata(w, "k", "new", &err), LS_ERR_OK);
     const char *strs[] = {"b", "\xc3\xa9", "a", "ab", "aa"};
+    /* a value over the 64 MiB limit is refused before it is read; the row is dropped */
+    LS_CHECK_INT_EQ(ls_parquet_writer_put_int64(w, 99), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_put_bytes(w, "x", (64u << 20) + 1), LS_ERR_INVALID_ARGUMENT);
+    ls_parquet_writer_abort_row(w);
     for (int i = 0; i < 5; i++) {
         ls_parquet_writer_put_int64(w, i);
         ls_parquet_writer_put_bytes(w, strs[i], strlen(strs[i]));
