@@ -143,6 +143,14 @@ int ls_parquet_schema_add(ls_parquet_schema_t *s, int parent, const char *name,
                           ls_parquet_type_t type, bool optional, int32_t field_id, int precision,
                           int scale, ls_error_t *err);
 
+/* Builds a schema from an Iceberg schema in its JSON form (the table metadata's schema object,
+ * {"type":"struct","fields":[{"id":1,"name":"x","required":true,"type":"long"},...]}), with
+ * every field and list-element id as Parquet field_id and Iceberg's required as REQUIRED. All
+ * Iceberg primitives, structs and lists; maps give INVALID_ARGUMENT (not supported yet), as do
+ * bad JSON, unknown types and fields without id/name/required/type (err->path names the
+ * field). Returns a finished schema owned by the caller, or NULL. Any thread. */
+ls_parquet_schema_t *ls_parquet_schema_from_iceberg(const char *json, size_t len, ls_error_t *err);
+
 /* Checks that every STRUCT has children and every LIST an element, and derives levels, leaves
  * and paths. Called by ls_parquet_writer_new; callable early to validate. */
 ls_err_t ls_parquet_schema_finish(ls_parquet_schema_t *s, ls_error_t *err);
