@@ -226,6 +226,10 @@ static ls_err_t parse_footer(ls_parquet_reader_t *r, ls_error_t *err)
             rd_chunk_t *c = &rg->chunks[i];
             const ls_parquet_node_t *leaf =
                 ls_parquet_schema_node(r->schema, ls_parquet_schema_leaf_node(r->schema, i));
+            /* Some writers put 0 here for "no dictionary"; offset 0 is the magic, never a page,
+             * and a dictionary page found at data_page_offset is handled while decoding. */
+            if (c->dictionary_page_offset <= 0)
+                c->dictionary_page_offset = -1;
             int64_t start =
                 c->dictionary_page_offset >= 0 ? c->dictionary_page_offset : c->data_page_offset;
             if (c->type != (int)leaf->physical)
