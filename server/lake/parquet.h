@@ -14,12 +14,15 @@
  * Leaves are primitive nodes; LIST nodes have exactly one child, the element
  * (named "element"), and are written in the standard 3-level form
  * `<rep> group name (LIST) { repeated group list { <rep> element } }`.
+ * MAP nodes have two children, "key" (required, primitive) and "value", written
+ * as `<rep> group name (MAP) { repeated group key_value { required key; <rep> value } }`.
  * STRUCT nodes have one or more children. Leaves are numbered 0..n-1 in
  * depth-first order, so a subtree's leaves are a contiguous range.
  *
  * Row input (writer). Rows are pushed as a depth-first stream of typed
  * values in schema order, like an Avro encoder: for each top-level field
- * call one put_* (or put_null), a begin_list/put element.../end_list, or a
+ * call one put_* (or put_null), a begin_list/put element.../end_list, a
+ * begin_map/put key, value, key, value.../end_map, or a
  * begin_struct/put children.../end_struct; then end_row. The writer shreds
  * values into per-leaf columns (definition/repetition levels computed from a
  * small cursor stack, O(1) per call, no per-value allocation) and encodes a
@@ -62,6 +65,7 @@ typedef enum {
     LS_PARQUET_FIXED,       /* FIXED_LEN_BYTE_ARRAY(precision bytes); Iceberg fixed[L] */
     LS_PARQUET_STRUCT,
     LS_PARQUET_LIST,
+    LS_PARQUET_MAP, /* children "key" (required primitive) and "value" */
 } ls_parquet_type_t;
 
 typedef enum {
@@ -134,7 +138,8 @@ typedef struct {
 ls_parquet_schema_t *ls_parquet_schema_new(void);
 void ls_parquet_schema_free(ls_parquet_schema_t *s);
 
-/* Adds a node under `parent` (0 = root; a STRUCT, or a LIST that has no element yet). `name` is
+/* Adds a node under `parent` (0 = root; a STRUCT, a LIST that has no element yet, or a MAP:
+ * first its "key", then its "value"). `name` is
  * copied. `field_id` < 0 means none. DECIMAL needs 1 <= precision <= 38 and 0 <= scale <=
  * precision; FIXED takes its byte length (1..65536) in `precision`. Returns the new node's index (>
  * 0), or -1 with `err` set (INVALID_ARGUMENT: bad parent, duplicate name, bad decimal, too deep).
@@ -145,10 +150,10 @@ int ls_parquet_schema_add(ls_parquet_schema_t *s, int parent, const char *name,
 
 /* Builds a schema from an Iceberg schema in its JSON form (the table metadata's schema object,
  * {"type":"struct","fields":[{"id":1,"name":"x","required":true,"type":"long"},...]}), with
- * every field and list-element id as Parquet field_id and Iceberg's required as REQUIRED. All
- * Iceberg primitives, structs and lists; maps give INVALID_ARGUMENT (not supported yet), as do
- * bad JSON, unknown types and fields without id/name/required/type (err->path names the
- * field). Returns a finished schema owned by the caller, or NULL. Any thread. */
+ * every field, list-element, map key and value id as Parquet field_id and Iceberg's required
+ * as REQUIRED. All Iceberg types (map keys must be primitive); bad JSON, unknown types and
+ * fields without id/name/required/type give INVALID_ARGUMENT (err->path names the field). Returns a
+ * finished schema owned by the caller, or NULL. Any thread. */
 ls_parquet_schema_t *ls_parquet_schema_from_iceberg(const char *json, size_t len, ls_error_t *err);
 
 /* Checks that every STRUCT has children and every LIST an element, and derives levels, leaves
@@ -212,6 +217,9 @@ ls_err_t ls_parquet_writer_put_bytes(ls_parquet_writer_t *w, const void *p, size
 ls_err_t ls_parquet_writer_put_decimal(ls_parquet_writer_t *w, __int128 unscaled);
 ls_err_t ls_parquet_writer_begin_list(ls_parquet_writer_t *w);
 ls_err_t ls_parquet_writer_end_list(ls_parquet_writer_t *w);
+ls_err_t ls_parquet_writer_begin_map(ls_parquet_writer_t *w);
+/* INVALID_ARGUMENT when a key was given without its value. */
+ls_err_t ls_parquet_writer_end_map(ls_parquet_writer_t *w);
 ls_err_t ls_parquet_writer_begin_struct(ls_parquet_writer_t *w);
 ls_err_t ls_parquet_writer_end_struct(ls_parquet_writer_t *w);
 /* Completes the row (every top-level field must have been given). INVALID_ARGUMENT for a row
@@ -331,6 +339,9 @@ typedef struct {
     ls_err_t (*begin_struct)(void *ctx, const ls_parquet_node_t *node);
     ls_err_t (*end_struct)(void *ctx, const ls_parquet_node_t *node);
     ls_err_t (*end_row)(void *ctx);
+    /* Entries come as key then value (each skipped when unselected). */
+    ls_err_t (*begin_map)(void *ctx, const ls_parquet_node_t *node, size_t n_entries);
+    ls_err_t (*end_map)(void *ctx, const ls_parquet_node_t *node);
 } ls_parquet_visitor_t;
 
 /* Reads the selected column chunks of row group `rg` (one read_fn call each, so memory is

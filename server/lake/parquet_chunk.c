@@ -449,7 +449,7 @@ ls_err_t ls__pq_encode_chunk(ls_pq_encoder_t *e, const ls_parquet_writer_options
             for (size_t i = 0; i < cnt; i++)
                 bits[i / 8] |= (uint8_t)((vals[v0 + i] & 1) << (i % 8));
             e->page.len += (cnt + 7) / 8;
-        } else {
+        } else if (vpos > p0) { /* vals is NULL when the chunk has no values */
             ls__pq_buf_append(&e->page, vals + p0, vpos - p0);
         }
         rc = finish_page(e, o, out, cm, LS_PQ_PAGE_DATA, lv - l0,

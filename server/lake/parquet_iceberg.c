@@ -3,8 +3,9 @@
  * table metadata (spec "Schemas and Data Types", JSON serialization) to a
  * ls_parquet_schema_t carrying every Iceberg field id (struct fields, list
  * elements) as Parquet field_id, which is what lets Spark, Trino and pyiceberg
- * resolve our columns by id. It must reject what it cannot represent (maps,
- * unknown types, missing ids) with an error naming the field, never guess.
+ * resolve our columns by id. It must reject what it cannot represent
+ * (unknown types, missing ids, non-primitive map keys) with an error naming
+ * the field, never guess.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -112,6 +113,29 @@ static bool add_type(ls_parquet_schema_t *s, int parent, const char *name, int32
         snprintf(epath, sizeof(epath), "%s.element", path);
         return idx > 0 && add_type(s, idx, "element", (int32_t)json_integer_value(eid),
                                    json_is_true(ereq), etype, epath, depth + 1, err);
+    }
+    if (kind && strcmp(kind, "map") == 0) {
+        const json_t *kid = json_object_get(type, "key-id"),
+                     *vid = json_object_get(type, "value-id");
+        const json_t *vreq = json_object_get(type, "value-required");
+        const json_t *ktype = json_object_get(type, "key"), *vtype = json_object_get(type, "value");
+        if (!json_is_integer(kid) || json_integer_value(kid) < 0 ||
+            json_integer_value(kid) > INT32_MAX || !json_is_integer(vid) ||
+            json_integer_value(vid) < 0 || json_integer_value(vid) > INT32_MAX ||
+            !json_is_boolean(vreq) || !json_is_string(ktype) || !vtype)
+            return fail(err, path,
+                        "iceberg schema: map %s needs key-id, primitive key, value-id, "
+                        "value-required and value",
+                        name);
+        int idx = ls_parquet_schema_add(s, parent, name, LS_PARQUET_MAP, !required, id, 0, 0, err);
+        char kpath[256], vpath[256];
+        snprintf(kpath, sizeof(kpath), "%s.key", path);
+        snprintf(vpath, sizeof(vpath), "%s.value", path);
+        return idx > 0 &&
+               add_type(s, idx, "key", (int32_t)json_integer_value(kid), true, ktype, kpath,
+                        depth + 1, err) &&
+               add_type(s, idx, "value", (int32_t)json_integer_value(vid), json_is_true(vreq),
+                        vtype, vpath, depth + 1, err);
     }
     return fail(err, path, "iceberg schema: unsupported type %s", kind ? kind : "(not a string)");
 }

@@ -22,6 +22,8 @@ struct ls_parquet_schema {
 enum { LS_PQ_REQUIRED = 0, LS_PQ_OPTIONAL = 1, LS_PQ_REPEATED = 2 };
 enum {
     LS_PQ_CT_UTF8 = 0,
+    LS_PQ_CT_MAP = 1,
+    LS_PQ_CT_MAP_KEY_VALUE = 2,
     LS_PQ_CT_LIST = 3,
     LS_PQ_CT_DECIMAL = 5,
     LS_PQ_CT_DATE = 6,
@@ -45,6 +47,8 @@ typedef struct {
 void ls__pq_buf_reserve(ls_pq_buf_t *b, size_t extra);
 static inline void ls__pq_buf_append(ls_pq_buf_t *b, const void *p, size_t n)
 {
+    if (n == 0) /* p may be NULL then (an empty value buffer) */
+        return;
     if (b->len + n > b->cap)
         ls__pq_buf_reserve(b, n);
     __builtin_memcpy(b->data + b->len, p, n);

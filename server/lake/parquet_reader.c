@@ -792,8 +792,8 @@ static ls_err_t emit_node(assemble_t *a, int idx)
                 return rc;
         return a->v->end_struct ? a->v->end_struct(a->ctx, n) : LS_ERR_OK;
     }
-    if (n->type == LS_PARQUET_LIST) {
-        int elem = n->children[0];
+    if (n->type == LS_PARQUET_LIST || n->type == LS_PARQUET_MAP) {
+        bool map = n->type == LS_PARQUET_MAP;
         int rep_r = n->rep_level + 1;
         size_t count = 0;
         if (d > n->def_level) {
@@ -803,15 +803,20 @@ static ls_err_t emit_node(assemble_t *a, int idx)
         } else if ((rc = skip_entry(a, n))) {
             return rc;
         }
-        if (a->v->begin_list && (rc = a->v->begin_list(a->ctx, n, count)))
+        ls_err_t (*begin)(void *, const ls_parquet_node_t *, size_t) =
+            map ? a->v->begin_map : a->v->begin_list;
+        ls_err_t (*end)(void *, const ls_parquet_node_t *) = map ? a->v->end_map : a->v->end_list;
+        if (begin && (rc = begin(a->ctx, n, count)))
             return rc;
         for (size_t k = 0; k < count; k++) {
             if (k > 0 && (c->li >= c->n_levels || c->rep[c->li] != rep_r))
                 return corrupt(a->err, "repetition levels disagree");
-            if ((rc = emit_node(a, elem)))
-                return rc;
+            /* a list's element, or a map entry's key then value (unselected ones skipped) */
+            for (int i = 0; i < n->n_children; i++)
+                if (a->r->probe[n->children[i]] >= 0 && (rc = emit_node(a, n->children[i])))
+                    return rc;
         }
-        return a->v->end_list ? a->v->end_list(a->ctx, n) : LS_ERR_OK;
+        return end ? end(a->ctx, n) : LS_ERR_OK;
     }
     /* leaf */
     if (d != n->def_level || c->vi >= c->n_values)

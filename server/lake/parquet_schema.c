@@ -43,7 +43,13 @@ void ls_parquet_schema_free(ls_parquet_schema_t *s)
 
 static bool is_group(ls_parquet_type_t t)
 {
-    return t == LS_PARQUET_STRUCT || t == LS_PARQUET_LIST;
+    return t == LS_PARQUET_STRUCT || t == LS_PARQUET_LIST || t == LS_PARQUET_MAP;
+}
+
+/* LIST and MAP add a repeated group ("list", "key_value") between them and their children. */
+static bool is_repeated(ls_parquet_type_t t)
+{
+    return t == LS_PARQUET_LIST || t == LS_PARQUET_MAP;
 }
 
 static int node_depth(const ls_parquet_schema_t *s, int i)
@@ -51,7 +57,7 @@ static int node_depth(const ls_parquet_schema_t *s, int i)
     int d = 0;
     while (s->nodes[i].parent >= 0) {
         /* a LIST adds the repeated "list" group in the file */
-        d += s->nodes[i].type == LS_PARQUET_LIST ? 2 : 1;
+        d += is_repeated(s->nodes[i].type) ? 2 : 1;
         i = s->nodes[i].parent;
     }
     return d;
@@ -70,13 +76,21 @@ int ls_parquet_schema_add(ls_parquet_schema_t *s, int parent, const char *name,
                      parent);
         return -1;
     }
-    if (!name || !*name || (unsigned)type > LS_PARQUET_LIST) {
+    if (!name || !*name || (unsigned)type > LS_PARQUET_MAP) {
         ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "parquet schema: bad name or type");
         return -1;
     }
     ls_parquet_node_t *p = &s->nodes[parent];
     if (p->type == LS_PARQUET_LIST && p->n_children > 0) {
         ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "parquet schema: list %s already has an element",
+                     p->name);
+        return -1;
+    }
+    if (p->type == LS_PARQUET_MAP &&
+        (p->n_children > 1 || strcmp(name, p->n_children ? "value" : "key") != 0 ||
+         (p->n_children == 0 && (optional || is_group(type))))) {
+        ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
+                     "parquet schema: map %s takes a required primitive \"key\", then \"value\"",
                      p->name);
         return -1;
     }
@@ -185,14 +199,16 @@ static void finish_node(ls_parquet_schema_t *s, int idx, const char *parent_path
     if (n->parent >= 0) {
         const ls_parquet_node_t *p = &s->nodes[n->parent];
         int def = p->def_level, rep = p->rep_level;
-        if (p->type == LS_PARQUET_LIST) {
-            def += 1; /* the repeated "list" group */
+        if (is_repeated(p->type)) {
+            def += 1; /* the repeated "list" / "key_value" group */
             rep += 1;
         }
         n->def_level = def + (n->optional ? 1 : 0);
         n->rep_level = rep;
         if (p->type == LS_PARQUET_LIST)
             n->path = ls_asprintf("%s.list.%s", parent_path, n->name);
+        else if (p->type == LS_PARQUET_MAP)
+            n->path = ls_asprintf("%s.key_value.%s", parent_path, n->name);
         else if (n->parent == 0)
             n->path = ls_strdup(n->name);
         else
@@ -220,9 +236,14 @@ ls_err_t ls_parquet_schema_finish(ls_parquet_schema_t *s, ls_error_t *err)
         return LS_ERR_OK;
     for (int i = 0; i < s->n_nodes; i++) {
         const ls_parquet_node_t *n = &s->nodes[i];
-        if (is_group(n->type) && n->n_children == 0)
-            return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "parquet schema: %s %s is empty",
-                                n->type == LS_PARQUET_LIST ? "list" : "struct", n->name);
+        if (is_group(n->type) && (n->n_children == 0 || (n->type == LS_PARQUET_MAP &&
+                                                         n->n_children != 2)))
+            return ls_error_set(err, LS_ERR_INVALID_ARGUMENT,
+                                "parquet schema: %s %s is empty or incomplete",
+                                n->type == LS_PARQUET_LIST  ? "list"
+                                : n->type == LS_PARQUET_MAP ? "map"
+                                                            : "struct",
+                                n->name);
     }
     finish_node(s, 0, "");
     s->finished = true;
@@ -324,7 +345,7 @@ static void write_node(const ls_parquet_schema_t *s, int idx, ls_thrift_writer_t
         ls_thrift_write_i32_field(tw, 3, rep);
     ls_thrift_write_binary_field(tw, 4, n->name, strlen(n->name));
     if (is_group(n->type))
-        ls_thrift_write_i32_field(tw, 5, n->n_children);
+        ls_thrift_write_i32_field(tw, 5, is_repeated(n->type) ? 1 : n->n_children);
     switch (n->type) {
     case LS_PARQUET_STRING:
         ls_thrift_write_i32_field(tw, 6, LS_PQ_CT_UTF8);
@@ -337,6 +358,9 @@ static void write_node(const ls_parquet_schema_t *s, int idx, ls_thrift_writer_t
         break;
     case LS_PARQUET_LIST:
         ls_thrift_write_i32_field(tw, 6, LS_PQ_CT_LIST);
+        break;
+    case LS_PARQUET_MAP:
+        ls_thrift_write_i32_field(tw, 6, LS_PQ_CT_MAP);
         break;
     case LS_PARQUET_DECIMAL:
         ls_thrift_write_i32_field(tw, 6, LS_PQ_CT_DECIMAL);
@@ -354,6 +378,9 @@ static void write_node(const ls_parquet_schema_t *s, int idx, ls_thrift_writer_t
         break;
     case LS_PARQUET_LIST:
         write_logical_empty(tw, 3);
+        break;
+    case LS_PARQUET_MAP:
+        write_logical_empty(tw, 2);
         break;
     case LS_PARQUET_DATE:
         write_logical_empty(tw, 6);
@@ -392,11 +419,12 @@ static void write_node(const ls_parquet_schema_t *s, int idx, ls_thrift_writer_t
         break;
     }
     ls_thrift_write_struct_end(tw);
-    if (n->type == LS_PARQUET_LIST) {
+    if (is_repeated(n->type)) {
+        bool list = n->type == LS_PARQUET_LIST;
         ls_thrift_write_struct_begin(tw);
         ls_thrift_write_i32_field(tw, 3, LS_PQ_REPEATED);
-        ls_thrift_write_binary_field(tw, 4, "list", 4);
-        ls_thrift_write_i32_field(tw, 5, 1);
+        ls_thrift_write_binary_field(tw, 4, list ? "list" : "key_value", list ? 4 : 9);
+        ls_thrift_write_i32_field(tw, 5, list ? 1 : 2);
         ls_thrift_write_struct_end(tw);
     }
     if (is_group(n->type))
@@ -408,7 +436,7 @@ void ls__pq_schema_write_thrift(const ls_parquet_schema_t *s, ls_thrift_writer_t
 {
     size_t n = 0;
     for (int i = 0; i < s->n_nodes; i++)
-        n += s->nodes[i].type == LS_PARQUET_LIST ? 2 : 1;
+        n += is_repeated(s->nodes[i].type) ? 2 : 1;
     ls_thrift_write_list_begin(tw, LS_THRIFT_STRUCT, n);
     write_node(s, 0, tw);
 }
@@ -573,6 +601,19 @@ static ls_err_t build_node(build_t *b, int parent, int depth)
             if (idx < 0)
                 return LS_ERR_INVALID_ARGUMENT;
             return build_children(b, idx, 1, depth + 2);
+        }
+        if (e->converted == LS_PQ_CT_MAP || e->converted == LS_PQ_CT_MAP_KEY_VALUE ||
+            e->logical == 2) {
+            if (e->num_children != 1 || b->pos >= b->n)
+                return bad(b, "MAP needs one child", e);
+            const element_t *r = &b->el[b->pos++];
+            if (r->repetition != LS_PQ_REPEATED || r->type >= 0 || r->num_children != 2)
+                return bad(b, "MAP is not a repeated key_value group of two", e);
+            int idx = ls_parquet_schema_add(b->s, parent, name, LS_PARQUET_MAP, optional, fid, 0,
+                                            0, b->err);
+            if (idx < 0)
+                return LS_ERR_INVALID_ARGUMENT;
+            return build_children(b, idx, 2, depth + 2);
         }
         int idx = ls_parquet_schema_add(b->s, parent, name, LS_PARQUET_STRUCT, optional, fid, 0, 0,
                                         b->err);

@@ -183,6 +183,11 @@ static inline int next_slot(ls_parquet_writer_t *w, uint8_t *rep)
         *rep = f->count ? (uint8_t)w->nodes[e].rep_level : f->rep_in;
         return e;
     }
+    if (n->type == LS_PARQUET_MAP) { /* key, value, key, value...: count is values given */
+        int e = n->children[f->count & 1];
+        *rep = f->count >= 2 ? (uint8_t)w->nodes[e].rep_level : f->rep_in;
+        return e;
+    }
     if (f->child >= n->n_children)
         return -1;
     *rep = f->rep_in;
@@ -192,7 +197,7 @@ static inline int next_slot(ls_parquet_writer_t *w, uint8_t *rep)
 static inline void advance(ls_parquet_writer_t *w)
 {
     frame_t *f = &w->stack[w->depth];
-    if (w->nodes[f->node].type == LS_PARQUET_LIST)
+    if (w->nodes[f->node].type == LS_PARQUET_LIST || w->nodes[f->node].type == LS_PARQUET_MAP)
         f->count++;
     else
         f->child++;
@@ -411,8 +416,9 @@ static ls_err_t begin_group(ls_parquet_writer_t *w, ls_parquet_type_t type)
         return fail_put(w, "more values than fields in", &w->nodes[w->stack[w->depth].node]);
     if (w->nodes[idx].type != type)
         return fail_put(w,
-                        type == LS_PARQUET_LIST ? "list for a non-list field"
-                                                : "struct for a non-struct field",
+                        type == LS_PARQUET_LIST  ? "list for a non-list field"
+                        : type == LS_PARQUET_MAP ? "map for a non-map field"
+                                                 : "struct for a non-struct field",
                         &w->nodes[idx]);
     advance(w);
     frame_t *f = &w->stack[++w->depth];
@@ -426,6 +432,24 @@ static ls_err_t begin_group(ls_parquet_writer_t *w, ls_parquet_type_t type)
 ls_err_t ls_parquet_writer_begin_list(ls_parquet_writer_t *w)
 {
     return begin_group(w, LS_PARQUET_LIST);
+}
+
+ls_err_t ls_parquet_writer_begin_map(ls_parquet_writer_t *w)
+{
+    return begin_group(w, LS_PARQUET_MAP);
+}
+
+ls_err_t ls_parquet_writer_end_map(ls_parquet_writer_t *w)
+{
+    frame_t *f = &w->stack[w->depth];
+    if (w->depth == 0 || w->nodes[f->node].type != LS_PARQUET_MAP)
+        return fail_put(w, "end_map without begin_map", NULL);
+    if (f->count & 1)
+        return fail_put(w, "map key without a value in", &w->nodes[f->node]);
+    if (f->count == 0) /* empty map: present, no entry */
+        push_absent(w, f->node, f->rep_in, (uint8_t)w->nodes[f->node].def_level);
+    w->depth--;
+    return LS_ERR_OK;
 }
 
 ls_err_t ls_parquet_writer_begin_struct(ls_parquet_writer_t *w)

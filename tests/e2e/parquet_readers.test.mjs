@@ -91,6 +91,21 @@ function check(node, exp, got, where, reader) {
       exp.forEach((e, i) => check(node.element, e, items[i], `${where}[${i}]`, reader));
       break;
     }
+    case 'map': {
+      if (duck) {
+        // DuckDBMapValue: entries [{key, value}] in file order
+        assert.equal(got.entries.length, exp.length, `${where}: map size`);
+        exp.forEach(([k, v], i) => {
+          check(node.key, k, got.entries[i].key, `${where}{key ${i}}`, reader);
+          check(node.value, v, got.entries[i].value, `${where}{value ${i}}`, reader);
+        });
+      } else {
+        // hyparquet: a plain object keyed by the key's string form
+        assert.equal(Object.keys(got).length, exp.length, `${where}: map size`);
+        for (const [k, v] of exp) check(node.value, v, got[String(k)], `${where}{${k}}`, reader);
+      }
+      break;
+    }
     case 'struct': {
       const entries = duck ? got.entries : got;
       for (const f of node.fields) check(f, exp[f.name], entries[f.name], `${where}.${f.name}`, reader);
@@ -124,6 +139,7 @@ function flatten(nodes, out = []) {
   for (const n of nodes) {
     out.push([n.name, n.field_id]);
     if (n.type === 'list') flatten([n.element], out);
+    if (n.type === 'map') flatten([n.key, n.value], out);
     if (n.type === 'struct') flatten(n.fields, out);
   }
   return out;
@@ -156,7 +172,7 @@ for (let i = 0; i < FILES; i++) {
 
     // schema: every node's name and Iceberg field id, in order; top-level types
     const schemaRows = (await all(`SELECT name, field_id FROM parquet_schema('${q}')`))
-      .slice(1).filter((r) => r.name !== 'list').map((r) => [r.name, Number(r.field_id)]);
+      .slice(1).filter((r) => r.name !== 'list' && r.name !== 'key_value').map((r) => [r.name, Number(r.field_id)]);
     assert.deepEqual(schemaRows, flatten(expected.schema));
     const desc = await all(`DESCRIBE SELECT * FROM read_parquet('${q}')`);
     for (const n of expected.schema)
@@ -282,7 +298,8 @@ test('lakestream reader reads files DuckDB wrote, every value equal to DuckDB re
       {'a': i % 3, 'tags': CASE WHEN i % 6 = 0 THEN NULL ELSE ['x' || i, NULL, ''] END} AS st,
       [{'k': i, 'v': 'v' || i}, NULL] AS pairs,
       TIME '00:00:00' + to_microseconds((i * 1000003) % 86400000000) AS tm,
-      md5(i::VARCHAR)::UUID AS u
+      md5(i::VARCHAR)::UUID AS u,
+      CASE WHEN i % 9 = 0 THEN NULL ELSE MAP {'a': i, 'b' || i: NULL} END AS mp
     FROM range(3000) t(i)`;
   for (const codec of ['zstd', 'snappy', 'uncompressed']) {
     const file = path.join(dir, `duck_${codec}.parquet`);
@@ -292,7 +309,7 @@ test('lakestream reader reads files DuckDB wrote, every value equal to DuckDB re
     assert.equal(ours.rows.length, 3000);
     assert.deepEqual(ours.schema.map((n) => n.type), ['int32', 'int64', 'boolean', 'float', 'double', 'string',
       'binary', 'date', 'timestamp', 'timestamptz', 'decimal', 'decimal', 'decimal', 'list', 'struct', 'list',
-      'time', 'uuid']);
+      'time', 'uuid', 'map']);
     ours.rows.forEach((row, r) => {
       for (const node of ours.schema) check(node, row[node.name], theirs[r][node.name], `${codec}[${r}].${node.name}`, 'duckdb');
     });

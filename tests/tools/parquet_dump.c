@@ -2,7 +2,8 @@
  * parquet_dump FILE [FIELD_ID...]: reads FILE with lakestream's Parquet
  * reader (pread-style callback, one row group at a time) and prints
  * {"schema":[...],"rows":[...]} in the canonical JSON of parquet_json.h,
- * projected to the given Iceberg field ids when any are given. On a read
+ * projected to the given Iceberg field ids when any are given (whole
+ * top-level fields: a map entry prints as [key,value] and needs both). On a read
  * error it prints the error and exits 1. tests/e2e/parquet_readers.test.mjs
  * compares its output with DuckDB's reading of files DuckDB wrote.
  */
@@ -20,7 +21,13 @@ typedef struct {
     long long rows;
 } dump_t;
 
-/* Separator and, inside a struct or a row, the field name. */
+static bool is_map_value(dump_t *d, const ls_parquet_node_t *n)
+{
+    const ls_parquet_node_t *p = ls_parquet_schema_node(d->schema, n->parent);
+    return p->type == LS_PARQUET_MAP && ls_parquet_schema_node(d->schema, p->children[1]) == n;
+}
+
+/* Separator and, inside a struct or a row, the field name; a map entry is [key,value]. */
 static void open_item(dump_t *d, const ls_parquet_node_t *n)
 {
     if (d->depth == 0) {
@@ -28,17 +35,30 @@ static void open_item(dump_t *d, const ls_parquet_node_t *n)
         d->depth = 1;
         d->items[1] = 0;
     }
+    if (is_map_value(d, n)) {
+        putchar(',');
+        return;
+    }
     if (d->items[d->depth]++)
         putchar(',');
     const ls_parquet_node_t *p = ls_parquet_schema_node(d->schema, n->parent);
     if (p->type == LS_PARQUET_STRUCT)
         printf("\"%s\":", n->name);
+    if (p->type == LS_PARQUET_MAP)
+        putchar('[');
+}
+
+static void close_item(dump_t *d, const ls_parquet_node_t *n)
+{
+    if (is_map_value(d, n))
+        putchar(']');
 }
 
 static ls_err_t on_value(void *ctx, const ls_parquet_node_t *n, const ls_parquet_value_t *v)
 {
     open_item(ctx, n);
     json_value(stdout, v);
+    close_item(ctx, n);
     return LS_ERR_OK;
 }
 
@@ -46,6 +66,7 @@ static ls_err_t on_null(void *ctx, const ls_parquet_node_t *n)
 {
     open_item(ctx, n);
     printf("null");
+    close_item(ctx, n);
     return LS_ERR_OK;
 }
 
@@ -68,21 +89,26 @@ static ls_err_t on_begin_struct(void *ctx, const ls_parquet_node_t *n)
     return on_begin(ctx, n, '{');
 }
 
-static ls_err_t on_end(void *ctx, char bracket)
+static ls_err_t on_end(void *ctx, const ls_parquet_node_t *n, char bracket)
 {
     dump_t *d = ctx;
     putchar(bracket);
     d->depth--;
+    close_item(d, n);
     return LS_ERR_OK;
 }
 
 static ls_err_t on_end_list(void *ctx, const ls_parquet_node_t *n)
 {
-    return on_end(ctx, ']');
+    return on_end(ctx, n, ']');
+}
+static ls_err_t on_end_map(void *ctx, const ls_parquet_node_t *n)
+{
+    return on_end(ctx, n, ']');
 }
 static ls_err_t on_end_struct(void *ctx, const ls_parquet_node_t *n)
 {
-    return on_end(ctx, '}');
+    return on_end(ctx, n, '}');
 }
 
 static ls_err_t on_end_row(void *ctx)
@@ -142,8 +168,15 @@ int main(int argc, char **argv)
     }
     printf("],\"rows\":[");
     dump_t d = {.schema = s};
-    ls_parquet_visitor_t v = {on_value,        on_null,       on_begin_list, on_end_list,
-                              on_begin_struct, on_end_struct, on_end_row};
+    ls_parquet_visitor_t v = {.value = on_value,
+                              .null = on_null,
+                              .begin_list = on_begin_list,
+                              .end_list = on_end_list,
+                              .begin_struct = on_begin_struct,
+                              .end_struct = on_end_struct,
+                              .end_row = on_end_row,
+                              .begin_map = on_begin_list,
+                              .end_map = on_end_map};
     if (ls_parquet_reader_read(r, NULL, NULL, &v, &d, &err)) {
         printf("\nerror: %s\n", err.message);
         return 1;

@@ -36,8 +36,8 @@ static void add_random(ls_parquet_schema_t *s, int parent, const char *name, int
                        int force_type)
 {
     ls_error_t err;
-    int t = force_type >= 0 ? force_type : (int)(rnd() % (LS_PARQUET_LIST + 1));
-    if (depth >= 2 && (t == LS_PARQUET_STRUCT || t == LS_PARQUET_LIST))
+    int t = force_type >= 0 ? force_type : (int)(rnd() % (LS_PARQUET_MAP + 1));
+    if (depth >= 2 && (t == LS_PARQUET_STRUCT || t == LS_PARQUET_LIST || t == LS_PARQUET_MAP))
         t = LS_PARQUET_DOUBLE;
     int precision = 0, scale = 0;
     if (t == LS_PARQUET_FIXED)
@@ -55,6 +55,16 @@ static void add_random(ls_parquet_schema_t *s, int parent, const char *name, int
     }
     if (t == LS_PARQUET_LIST) {
         add_random(s, idx, "element", depth + 1, -1);
+    } else if (t == LS_PARQUET_MAP) {
+        /* keys: required, distinct per map (gen_value makes them so) */
+        static const ls_parquet_type_t keys[] = {LS_PARQUET_STRING, LS_PARQUET_INT32,
+                                                 LS_PARQUET_INT64};
+        if (ls_parquet_schema_add(s, idx, "key", keys[rnd() % 3], false, next_field_id++, 0, 0,
+                                  &err) < 0) {
+            fprintf(stderr, "schema: %s\n", err.message);
+            exit(1);
+        }
+        add_random(s, idx, "value", depth + 1, -1);
     } else if (t == LS_PARQUET_STRUCT) {
         int n = 1 + (int)(rnd() % 3);
         char nm[16];
@@ -128,6 +138,36 @@ static void gen_value(ls_parquet_writer_t *w, const ls_parquet_schema_t *s, int 
     ls_parquet_value_t v = {.type = n->type};
     uint8_t buf[128];
     switch (n->type) {
+    case LS_PARQUET_MAP: {
+        size_t cnt = rnd() % 4 == 0 ? 0 : rnd() % 4;
+        const ls_parquet_node_t *key = ls_parquet_schema_node(s, n->children[0]);
+        fail(w, ls_parquet_writer_begin_map(w));
+        fputc('[', f);
+        for (size_t i = 0; i < cnt; i++) {
+            ls_parquet_value_t k = {.type = key->type};
+            char kb[32];
+            if (key->type == LS_PARQUET_STRING) {
+                int len = snprintf(kb, sizeof(kb), "k%zu-%d", i, (int)(rnd() % 100));
+                k.v.bytes.ptr = (const uint8_t *)kb;
+                k.v.bytes.len = (size_t)len;
+                fail(w, ls_parquet_writer_put_bytes(w, kb, (size_t)len));
+            } else if (key->type == LS_PARQUET_INT32) {
+                k.v.i32 = (int32_t)(i * 1000 + rnd() % 1000) - 1500;
+                fail(w, ls_parquet_writer_put_int32(w, k.v.i32));
+            } else {
+                k.v.i64 = (int64_t)(i * 1000 + rnd() % 1000) * 1000000007LL;
+                fail(w, ls_parquet_writer_put_int64(w, k.v.i64));
+            }
+            fprintf(f, "%s[", i ? "," : "");
+            json_value(f, &k);
+            fputc(',', f);
+            gen_value(w, s, n->children[1], f);
+            fputc(']', f);
+        }
+        fail(w, ls_parquet_writer_end_map(w));
+        fputc(']', f);
+        return;
+    }
     case LS_PARQUET_LIST: {
         size_t cnt = rnd() % 4 == 0 ? 0 : rnd() % 5;
         fail(w, ls_parquet_writer_begin_list(w));
@@ -334,6 +374,8 @@ int main(int argc, char **argv)
                                   0, &err);
             snprintf(nm, sizeof(nm), "c%d", ncols++);
             add_random(s, 0, nm, 0, LS_PARQUET_STRUCT);
+            snprintf(nm, sizeof(nm), "c%d", ncols++);
+            add_random(s, 0, nm, 0, LS_PARQUET_MAP);
         } else {
             int n = 1 + (int)(rnd() % 6);
             for (int i = 0; i < n; i++) {

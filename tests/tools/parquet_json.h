@@ -5,7 +5,8 @@
  * numbers; int64 and timestamps as decimal strings; float/double as strings
  * ("%.9g"/"%.17g", "NaN", "Infinity", "-Infinity", "-0"); strings as JSON
  * strings; binary as lowercase hex; decimals as the unscaled integer string;
- * lists as arrays; structs as objects; null as null. Test code only.
+ * lists as arrays; maps as arrays of [key, value]; structs as objects; null
+ * as null. Test code only.
  */
 #ifndef LS_TESTS_PARQUET_JSON_H
 #define LS_TESTS_PARQUET_JSON_H
@@ -17,9 +18,10 @@
 
 static inline const char *type_name(ls_parquet_type_t t)
 {
-    static const char *names[] = {
-        "boolean",   "int32",       "int64",   "float", "double", "string", "binary", "date",
-        "timestamp", "timestamptz", "decimal", "time",  "uuid",   "fixed",  "struct", "list"};
+    static const char *names[] = {"boolean", "int32",  "int64", "float",     "double",
+                                  "string",  "binary", "date",  "timestamp", "timestamptz",
+                                  "decimal", "time",   "uuid",  "fixed",     "struct",
+                                  "list",    "map"};
     return names[t];
 }
 
@@ -32,6 +34,12 @@ static inline void json_schema(FILE *f, const ls_parquet_schema_t *s, int idx)
         fprintf(f, ",\"precision\":%d,\"scale\":%d", n->precision, n->scale);
     if (n->type == LS_PARQUET_FIXED)
         fprintf(f, ",\"length\":%d", n->precision);
+    if (n->type == LS_PARQUET_MAP) {
+        fprintf(f, ",\"key\":");
+        json_schema(f, s, n->children[0]);
+        fprintf(f, ",\"value\":");
+        json_schema(f, s, n->children[1]);
+    }
     if (n->type == LS_PARQUET_LIST) {
         fprintf(f, ",\"element\":");
         json_schema(f, s, n->children[0]);

@@ -29,7 +29,11 @@ static const char *SCHEMA =
     "{\"id\":19,\"name\":\"loc\",\"required\":false,\"type\":{\"type\":\"struct\",\"fields\":["
     "{\"id\":20,\"name\":\"lat\",\"required\":true,\"type\":\"double\"},"
     "{\"id\":21,\"name\":\"tags\",\"required\":false,\"type\":{\"type\":\"list\","
-    "\"element-id\":22,\"element-required\":true,\"element\":\"string\"}}]}}"
+    "\"element-id\":22,\"element-required\":true,\"element\":\"string\"}}]}},"
+    "{\"id\":23,\"name\":\"props\",\"required\":false,\"type\":{\"type\":\"map\","
+    "\"key-id\":24,\"key\":\"string\",\"value-id\":25,\"value-required\":false,"
+    "\"value\":{\"type\":\"list\",\"element-id\":26,\"element-required\":true,"
+    "\"element\":\"long\"}}}"
     "]}";
 
 LS_TEST(iceberg_schema_maps_every_type_id_and_required_flag)
@@ -65,6 +69,10 @@ LS_TEST(iceberg_schema_maps_every_type_id_and_required_flag)
         {"loc.lat", LS_PARQUET_DOUBLE, 20, false},
         {"loc.tags", LS_PARQUET_LIST, 21, true},
         {"loc.tags.element", LS_PARQUET_STRING, 22, false},
+        {"props", LS_PARQUET_MAP, 23, true},
+        {"props.key", LS_PARQUET_STRING, 24, false},
+        {"props.value", LS_PARQUET_LIST, 25, true},
+        {"props.value.element", LS_PARQUET_INT64, 26, false},
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         int idx = ls_parquet_schema_find_path(s, want[i].path);
@@ -83,7 +91,7 @@ LS_TEST(iceberg_schema_maps_every_type_id_and_required_flag)
     LS_CHECK(dec->precision == 25 && dec->scale == 3 && dec->type_length == 11);
     const ls_parquet_node_t *fx = ls_parquet_schema_node(s, ls_parquet_schema_find_path(s, "fx"));
     LS_CHECK_INT_EQ(fx->type_length, 7);
-    LS_CHECK_INT_EQ(ls_parquet_schema_leaf_count(s), 18);
+    LS_CHECK_INT_EQ(ls_parquet_schema_leaf_count(s), 20);
     /* the schema is ready for a writer */
     ls_parquet_writer_t *w;
     LS_CHECK_INT_EQ(ls_parquet_writer_new(s, NULL, NULL, NULL, &w, &err), LS_ERR_OK);
@@ -99,9 +107,9 @@ LS_TEST(iceberg_schema_errors_name_the_field)
         const char *path;
     } bad[] = {
         {"{\"type\":\"struct\",\"fields\":[{\"id\":1,\"name\":\"m\",\"required\":true,\"type\":"
-         "{\"type\":\"map\",\"key-id\":2,\"key\":\"string\",\"value-id\":3,\"value\":\"long\","
-         "\"value-required\":true}}]}",
-         "unsupported type map", "$.fields[0]"},
+         "{\"type\":\"map\",\"key-id\":2,\"key\":{\"type\":\"struct\",\"fields\":[]},"
+         "\"value-id\":3,\"value\":\"long\",\"value-required\":true}}]}",
+         "primitive key", "$.fields[0]"},
         {"{\"type\":\"struct\",\"fields\":[{\"id\":1,\"name\":\"x\",\"required\":true,"
          "\"type\":\"varchar\"}]}",
          "unsupported type varchar", "$.fields[0]"},

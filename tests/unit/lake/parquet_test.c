@@ -110,8 +110,28 @@ static ls_err_t on_end_row(void *ctx)
     return LS_ERR_OK;
 }
 
+static ls_err_t on_begin_map(void *ctx, const ls_parquet_node_t *n, size_t count)
+{
+    tx(ctx, "<%zu:", count);
+    return LS_ERR_OK;
+}
+static ls_err_t on_end_map(void *ctx, const ls_parquet_node_t *n)
+{
+    tx(ctx, ">,");
+    return LS_ERR_OK;
+}
+
 static const ls_parquet_visitor_t trace_visitor = {
-    on_value, on_null, on_begin_list, on_end_list, on_begin_struct, on_end_struct, on_end_row};
+    .value = on_value,
+    .null = on_null,
+    .begin_list = on_begin_list,
+    .end_list = on_end_list,
+    .begin_struct = on_begin_struct,
+    .end_struct = on_end_struct,
+    .end_row = on_end_row,
+    .begin_map = on_begin_map,
+    .end_map = on_end_map,
+};
 
 static uint64_t rng_state;
 static uint64_t rnd(void)
@@ -161,6 +181,15 @@ static ls_parquet_schema_t *make_schema(void)
     int tags = ls_parquet_schema_add(s, st, "tags", LS_PARQUET_LIST, true, fid++, 0, 0, &err);
     LS_REQUIRE(
         ls_parquet_schema_add(s, tags, "element", LS_PARQUET_STRING, false, fid++, 0, 0, &err) > 0);
+    int m = ls_parquet_schema_add(s, 0, "attrs", LS_PARQUET_MAP, true, fid++, 0, 0, &err);
+    LS_REQUIRE(ls_parquet_schema_add(s, m, "key", LS_PARQUET_STRING, false, fid++, 0, 0, &err) > 0);
+    int mv = ls_parquet_schema_add(s, m, "value", LS_PARQUET_LIST, true, fid++, 0, 0, &err);
+    LS_REQUIRE(ls_parquet_schema_add(s, mv, "element", LS_PARQUET_INT32, true, fid++, 0, 0, &err) >
+               0);
+    int m2 = ls_parquet_schema_add(s, st, "counts", LS_PARQUET_MAP, false, fid++, 0, 0, &err);
+    LS_REQUIRE(ls_parquet_schema_add(s, m2, "key", LS_PARQUET_INT64, false, fid++, 0, 0, &err) > 0);
+    LS_REQUIRE(ls_parquet_schema_add(s, m2, "value", LS_PARQUET_DOUBLE, false, fid++, 0, 0, &err) >
+               0);
     LS_REQUIRE(ls_parquet_schema_finish(s, &err) == LS_ERR_OK);
     return s;
 }
@@ -194,6 +223,18 @@ static void put_random(ls_parquet_writer_t *w, const ls_parquet_schema_t *s, int
         LS_CHECK_INT_EQ(ls_parquet_writer_end_struct(w), LS_ERR_OK);
         tx(t, "},");
         return;
+    case LS_PARQUET_MAP: {
+        size_t cnt = rnd() % 4;
+        LS_CHECK_INT_EQ(ls_parquet_writer_begin_map(w), LS_ERR_OK);
+        tx(t, "<%zu:", cnt);
+        for (size_t i = 0; i < cnt; i++) {
+            put_random(w, s, n->children[0], t, low_card);
+            put_random(w, s, n->children[1], t, low_card);
+        }
+        LS_CHECK_INT_EQ(ls_parquet_writer_end_map(w), LS_ERR_OK);
+        tx(t, ">,");
+        return;
+    }
     case LS_PARQUET_LIST: {
         size_t cnt = rnd() % 4;
         LS_CHECK_INT_EQ(ls_parquet_writer_begin_list(w), LS_ERR_OK);
@@ -952,6 +993,60 @@ LS_TEST(fixed_length_types_check_length_and_order_unsigned)
     ls_parquet_schema_free(s);
 }
 
+LS_TEST(map_misuse_is_rejected)
+{
+    ls_parquet_schema_t *s = ls_parquet_schema_new();
+    ls_error_t err;
+    int m = ls_parquet_schema_add(s, 0, "m", LS_PARQUET_MAP, false, 1, 0, 0, &err);
+    LS_CHECK_INT_EQ(ls_parquet_schema_add(s, m, "value", LS_PARQUET_INT32, false, 2, 0, 0, &err),
+                    -1);
+    LS_CHECK_INT_EQ(ls_parquet_schema_add(s, m, "key", LS_PARQUET_INT32, true, 2, 0, 0, &err), -1);
+    LS_CHECK_INT_EQ(ls_parquet_schema_add(s, m, "key", LS_PARQUET_LIST, false, 2, 0, 0, &err), -1);
+    LS_CHECK(ls_parquet_schema_add(s, m, "key", LS_PARQUET_INT32, false, 2, 0, 0, &err) > 0);
+    ls_parquet_writer_t *w;
+    LS_CHECK_INT_EQ(ls_parquet_writer_new(s, NULL, NULL, NULL, &w, &err), LS_ERR_INVALID_ARGUMENT);
+    LS_CHECK(strstr(err.message, "incomplete") != NULL);
+    LS_CHECK(ls_parquet_schema_add(s, m, "value", LS_PARQUET_STRING, true, 3, 0, 0, &err) > 0);
+    LS_CHECK_INT_EQ(ls_parquet_schema_add(s, m, "extra", LS_PARQUET_STRING, true, 4, 0, 0, &err),
+                    -1);
+    LS_REQUIRE(ls_parquet_writer_new(s, NULL, NULL, NULL, &w, &err) == LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_begin_list(w), LS_ERR_INVALID_ARGUMENT);
+    LS_CHECK_INT_EQ(ls_parquet_writer_begin_map(w), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_put_null(w), LS_ERR_INVALID_ARGUMENT); /* key required */
+    LS_CHECK_INT_EQ(ls_parquet_writer_put_int32(w, 1), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_end_map(w), LS_ERR_INVALID_ARGUMENT); /* no value */
+    LS_CHECK_INT_EQ(ls_parquet_writer_put_null(w), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_put_int32(w, 2), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_put_bytes(w, "two", 3), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_end_map(w), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_end_row(w), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_begin_map(w), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_end_map(w), LS_ERR_OK);
+    LS_CHECK_INT_EQ(ls_parquet_writer_end_row(w), LS_ERR_OK);
+    LS_REQUIRE(ls_parquet_writer_close(w, &err) == LS_ERR_OK);
+    size_t len;
+    const uint8_t *buf = ls_parquet_writer_buffer(w, &len);
+    ls_err_t rc;
+    char *got = read_trace(buf, len, &rc);
+    LS_CHECK_INT_EQ(rc, LS_ERR_OK);
+    LS_CHECK_STR_EQ(got, "<2:1,N,2,s3:74776f,>,\n<0:>,\n");
+    free(got);
+    /* projection onto the value alone still walks every entry */
+    ls_parquet_reader_t *r;
+    LS_REQUIRE(ls_parquet_reader_open_memory(buf, len, &r, &err) == LS_ERR_OK);
+    int32_t ids[] = {3};
+    LS_CHECK_INT_EQ(ls_parquet_reader_select_field_ids(r, ids, 1, &err), LS_ERR_OK);
+    text_t t = {0};
+    LS_CHECK_INT_EQ(ls_parquet_reader_read(r, NULL, NULL, &trace_visitor, &t, &err), LS_ERR_OK);
+    LS_CHECK_STR_EQ(t.data, "<2:N,s3:74776f,>,\n<0:>,\n");
+    free(t.data);
+    LS_CHECK_STR_EQ(ls_parquet_schema_node(ls_parquet_reader_schema(r), 2)->path,
+                    "m.key_value.key");
+    ls_parquet_reader_free(r);
+    ls_parquet_writer_free(w);
+    ls_parquet_schema_free(s);
+}
+
 LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(zero_rows_write_a_readable_file_with_no_row_groups),
              LS_T(statistics_order_strings_unsigned_ints_signed_and_skip_nan),
@@ -962,4 +1057,4 @@ LS_TEST_MAIN(LS_T(random_rows_round_trip_every_type_codec_and_encoding),
              LS_T(dictionary_overflow_falls_back_to_plain),
              LS_T(read_skips_row_groups_by_statistics_and_keeps_metadata),
              LS_T(concurrent_writers_and_readers_share_no_state),
-             LS_T(fixed_length_types_check_length_and_order_unsigned))
+             LS_T(fixed_length_types_check_length_and_order_unsigned), LS_T(map_misuse_is_rejected))
