@@ -4,7 +4,7 @@
  * access. Not built by default. Build and run (seeds: files from parquet_gen):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I server -DLS_VERSION=\"0.1.0\" \
  *     tests/fuzz/parquet_reader_fuzz.c server/lake/parquet*.c server/lake/thrift_compact.c \
- *     server/core/error.c server/core/alloc.c -lzstd -lsnappy -lm -o parquet_reader_fuzz
+ *     server/core/error.c server/core/alloc.c -ljansson -lzstd -lsnappy -lm -o parquet_reader_fuzz
  *   mkdir -p corpus && build/tests/parquet_gen 1 corpus 8 && rm corpus/f*.json
  *   ./parquet_reader_fuzz -max_len=65536 corpus
  */
