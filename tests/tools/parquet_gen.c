@@ -1,13 +1,14 @@
 /*
  * parquet_gen SEED OUTDIR [FILES]: writes FILES (default 12) Parquet files
  * with lakestream's writer for random schemas and random data (nulls, empty
- * and null lists, list<list<double>>, structs, unicode and empty strings,
+ * and null lists, list<list<double>>, structs, maps, unicode and empty strings,
  * integer extremes, NaN, infinities, huge and tiny doubles, zero rows, many
  * row groups, every type and codec), and next to each `<n>.parquet` a
  * `<n>.json` with the schema, every value in canonical form, and the
  * per-leaf results the writer reported. tests/e2e/parquet_readers.test.mjs
- * checks the files with DuckDB and hyparquet against the JSON. It never
- * reads its own files back: the point is an independent reader.
+ * checks the files with DuckDB and hyparquet against the JSON (and our
+ * reader, through parquet_dump). The generator itself never reads its files
+ * back, so the expected values come from what was put, not what was read.
  *
  * Values are in the canonical JSON of parquet_json.h.
  */
