@@ -33,7 +33,7 @@ struct ls_http_server {
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
     uv_tcp_t listener;
-    bool listening;
+    bool listener_open; /* the listener handle is initialised and not yet closed */
     ls_router_t router;
     ls_route_stats_t unmatched;
     ls_http_error_writer_t error_writer;
@@ -562,6 +562,7 @@ ls_err_t ls_http_server_start(uv_loop_t *loop, const ls_http_config_t *config,
 
     uv_tcp_init(loop, &s->listener);
     s->listener.data = s;
+    s->listener_open = true;
     int rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&sa, 0);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&s->listener, 511, on_accept);
@@ -569,11 +570,9 @@ ls_err_t ls_http_server_start(uv_loop_t *loop, const ls_http_config_t *config,
         ls_error_set(err, LS_ERR_UNAVAILABLE, "%s listener cannot bind %s: %s", config->name,
                      config->addr, uv_strerror(rc));
         /* Tear down what we built; the listener handle closes in the loop. */
-        s->listening = false;
         ls_http_server_close(s, NULL, NULL);
         return LS_ERR_UNAVAILABLE;
     }
-    s->listening = true;
     struct sockaddr_storage bound;
     int blen = sizeof(bound);
     uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &blen);
@@ -679,15 +678,20 @@ static void on_listener_closed(uv_handle_t *h)
     (void)h;
 }
 
+static void close_listener(ls_http_server_t *s)
+{
+    if (s->listener_open) {
+        s->listener_open = false;
+        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    }
+}
+
 void ls_http_server_stop_accepting(ls_http_server_t *s)
 {
     if (s->closing)
         return;
     s->closing = true;
-    if (s->listening) {
-        s->listening = false;
-        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-    }
+    close_listener(s);
     h2o_context_request_shutdown(&s->ctx);
 }
 
@@ -743,16 +747,8 @@ void ls_http_server_close(ls_http_server_t *s, void (*cb)(void *arg), void *arg)
 {
     s->close_cb = cb;
     s->close_arg = arg;
-    if (!s->closing) {
-        s->closing = true;
-        if (s->listening) {
-            s->listening = false;
-            uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-        }
-        h2o_context_request_shutdown(&s->ctx);
-    } else if (!uv_is_closing((uv_handle_t *)&s->listener)) {
-        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-    }
+    ls_http_server_stop_accepting(s);
+    close_listener(s);
     uv_timer_init(s->loop, &s->close_timer);
     s->close_timer.data = s;
     uv_timer_start(&s->close_timer, on_close_poll, 0, 5);

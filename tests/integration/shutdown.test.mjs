@@ -50,10 +50,13 @@ test('SIGINT on an idle server stops at once', async () => {
 
 test('a second listener on a busy port fails with exit code 3', async () => {
   const first = await startServer();
-  await waitReady(first);
-  const second = startServer({ args: ['--http-addr', first.httpAddr] });
-  await assert.rejects(second, /exited early \(\{"code":3/);
-  await first.stop();
+  try {
+    await waitReady(first);
+    const second = startServer({ args: ['--http-addr', first.httpAddr] });
+    await assert.rejects(second, /exited early \(\{"code":3/);
+  } finally {
+    await first.stop();
+  }
 });
 
 test('bad configuration exits with code 2 and a clear message', async () => {
