@@ -52,6 +52,7 @@ static bool run_until(uv_loop_t *loop, bool *flag, int timeout_ms)
 typedef struct {
     uv_timer_t timer;
     uint64_t last_ns, max_lag_ms;
+    const char *phase, *max_phase; /* what the test was doing at the worst stall */
 } lag_probe_t;
 
 static void lag_cb(uv_timer_t *t)
@@ -61,8 +62,10 @@ static void lag_cb(uv_timer_t *t)
     if (p->last_ns) {
         uint64_t gap_ms = (now - p->last_ns) / 1000000;
         uint64_t lag = gap_ms > 5 ? gap_ms - 5 : 0;
-        if (lag > p->max_lag_ms)
+        if (lag > p->max_lag_ms) {
             p->max_lag_ms = lag;
+            p->max_phase = p->phase;
+        }
     }
     p->last_ns = now;
 }
