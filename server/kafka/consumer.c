@@ -100,7 +100,9 @@ static void handle_rebalance(ls_kafka_consumer_t *c, rd_kafka_event_t *ev)
                 rd_kafka_error_destroy(er);
             }
         } else {
-            rd_kafka_assign(c->rk, parts);
+            rd_kafka_resp_err_t ae = rd_kafka_assign(c->rk, parts);
+            if (ae)
+                report_error(c, ae, "assign failed");
             rd_kafka_topic_partition_list_destroy(c->assignment);
             c->assignment = rd_kafka_topic_partition_list_new(parts->cnt);
         }

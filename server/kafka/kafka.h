@@ -46,7 +46,11 @@ typedef struct {
 
 /* Creates the producer (idempotent, acks=all), the admin handle, and, when
  * embedded, the mock cluster. Returns at once; broker connections happen in the
- * background. Fails synchronously on an invalid configuration. */
+ * background. Fails synchronously on an invalid configuration
+ * (INVALID_ARGUMENT naming the property). Defaults we set, which
+ * config->properties may override: allow.auto.create.topics=false (a produce
+ * or metadata query never creates a topic), statistics.interval.ms=1000 (the
+ * readiness signal), reconnect.backoff.max.ms=2000. */
 ls_err_t ls_kafka_open(uv_loop_t *loop, const ls_kafka_config_t *config, ls_kafka_t **out,
                        ls_error_t *err);
 
@@ -61,7 +65,10 @@ struct rd_kafka_mock_cluster_s *ls_kafka_mock_cluster(const ls_kafka_t *k);
 
 /* True when the cluster answered recently: at least one broker is UP per
  * librdkafka's broker state events / a periodic non-blocking metadata refresh
- * (for /readyz). */
+ * (for /readyz). Implementation: the producer's statistics (every 1 s) count
+ * brokers in state UP; an ALL_BROKERS_DOWN error makes it false at once;
+ * statistics older than 5 s make it false. False until the first statistics
+ * arrive (~1 s after open). */
 bool ls_kafka_is_up(const ls_kafka_t *k);
 
 typedef struct {
@@ -97,12 +104,19 @@ typedef struct {
  * NOT_FOUND when the topic does not exist. */
 typedef void (*ls_kafka_offsets_cb)(void *arg, const ls_kafka_partition_offsets_t *parts, int n,
                                     const ls_error_t *err);
+/* UNAVAILABLE when the cluster does not answer within admin_timeout_ms. The
+ * query (a metadata request for all topics, then one ListOffsets per
+ * partition) holds one libuv threadpool thread for its duration. */
 ls_err_t ls_kafka_topic_offsets(ls_kafka_t *k, const char *topic, ls_kafka_offsets_cb cb, void *arg,
                                 ls_error_t *err);
 
 /* Produces one record; partition -1 = partitioner by key. key/value/headers
  * are copied. cb (may be NULL) fires on the loop with the delivery report:
- * partition and offset on success. */
+ * partition and offset on success. Synchronous errors: INVALID_ARGUMENT (no
+ * topic, bad headers), UNAVAILABLE (librdkafka's queue is full: back off),
+ * FAILED_PRECONDITION (closing). A topic that does not exist fails in the
+ * delivery report once librdkafka gives up on it. Messages still queued at
+ * ls_kafka_close are purged: their cb fires with UNAVAILABLE. */
 typedef struct {
     const char *name;
     const void *value;
@@ -129,21 +143,34 @@ typedef struct {
     int max_batch;                 /* max messages per callback (default 500) */
     void (*on_messages)(void *arg, rd_kafka_message_t **msgs, size_t n);
     void (*on_rebalance)(void *arg, bool assigned, const rd_kafka_topic_partition_list_t *parts);
-    void (*on_error)(void *arg, const ls_error_t *err); /* may be NULL */
+    /* may be NULL; also hears transient errors that librdkafka retries by
+     * itself (broker disconnects, a subscribed topic that does not exist yet):
+     * informational unless the owner decides otherwise */
+    void (*on_error)(void *arg, const ls_error_t *err);
     void *arg;
 } ls_kafka_consumer_config_t;
+/* Embedded only, defaults session.timeout.ms=4000 / heartbeat.interval.ms=1000:
+ * the mock coordinator waits session.timeout.ms - 1 s before rebalancing a
+ * group whose membership changed (librdkafka's default would be 44 s), and
+ * it always waits 3 s before the first assignment of an empty group.
+ * Properties override. INVALID_ARGUMENT on bad config (synchronously). */
 ls_err_t ls_kafka_consumer_open(ls_kafka_t *k, const ls_kafka_consumer_config_t *config,
                                 ls_kafka_consumer_t **out, ls_error_t *err);
 /* Pause/resume fetching of all assigned partitions (backpressure). */
 void ls_kafka_consumer_pause(ls_kafka_consumer_t *c);
 void ls_kafka_consumer_resume(ls_kafka_consumer_t *c);
 /* Commits offsets (the next offset to read, i.e. last processed + 1) asynchronously;
- * cb fires on the loop with the broker's answer. offsets is copied. */
+ * cb fires on the loop with the broker's answer. offsets is copied.
+ * Synchronous errors: INVALID_ARGUMENT (empty list, negative offset, no cb),
+ * FAILED_PRECONDITION (close called). A commit still unanswered when the
+ * consumer finishes closing gets UNAVAILABLE. */
 ls_err_t ls_kafka_consumer_commit(ls_kafka_consumer_t *c,
                                   const rd_kafka_topic_partition_list_t *offsets,
                                   ls_kafka_done_cb cb, void *arg, ls_error_t *err);
 /* Lag per assigned partition (high watermark from the consumer's cached
- * watermarks minus position), summed; -1 when unknown. */
+ * watermarks minus position), summed; -1 when unknown. The cached high
+ * watermark is only refreshed by fetch responses, so a paused consumer
+ * reports the lag as of its last fetch. */
 int64_t ls_kafka_consumer_lag(const ls_kafka_consumer_t *c);
 /* Added: the consumer's current assignment (as reported by rebalances).
  * Borrowed; valid until the next callback of this consumer. Never NULL. */
@@ -157,13 +184,16 @@ const rd_kafka_topic_partition_list_t *ls_kafka_consumer_assignment(const ls_kaf
 void ls_kafka_consumer_close(ls_kafka_consumer_t *c, void (*cb)(void *arg), void *arg);
 
 /* Flushes the producer without blocking (polls outq on a timer until empty or
- * timeout_ms), then cb. Used in graceful stop. */
+ * timeout_ms), then cb: NULL error when every queued message got its delivery
+ * report, UNAVAILABLE on timeout. Used in graceful stop. */
 void ls_kafka_flush(ls_kafka_t *k, int timeout_ms, ls_kafka_done_cb cb, void *arg);
 
 /* Destroys everything (consumers must be closed first; the producer is
  * flushed/purged; rd_kafka_destroy runs in uv_queue_work since it can block),
  * closes all uv handles; cb fires after the last close callback; k is freed
- * before cb. */
+ * before cb. Waits for callbacks still owed (admin answers, watermark queries,
+ * flushes: each bounded by its own timeout). Calling it with a consumer still
+ * open is a programming error and aborts. */
 void ls_kafka_close(ls_kafka_t *k, void (*cb)(void *arg), void *arg);
 
 #endif

@@ -2,6 +2,21 @@
 // (librdkafka's mock cluster, run by tests/tools/kafka_embedded_tool): it must
 // see the topic with the right partition count, consume what our producer
 // wrote, and produce + consume its own records through a consumer group.
+//
+// What kafkajs 2.2.4 can and cannot do against librdkafka 2.0.2's mock
+// (probed by hand, so other tests know what to avoid):
+// - works: metadata, fetchTopicOffsets, fetchOffsets, plain producers,
+//   consumer groups with commits, headers.
+// - fails: admin.createTopics / deleteTopics and idempotent or transactional
+//   producers all throw KafkaJSBrokerNotFound "Broker 0 not found in the
+//   cached metadata": the mock advertises controller id 0 while its brokers
+//   are numbered from 1 (and it implements neither CreateTopics nor
+//   DeleteTopics anyway). Create topics through lakestream instead.
+// - fails: admin.listGroups (the mock has no ListGroups API).
+// - surprise: producer.send to an unknown topic auto-creates it with the
+//   mock's default partition count (4) unless allowAutoTopicCreation: false.
+// - timing: the first join of an empty group waits 3 s; any later membership
+//   change waits sessionTimeout - 1 s, so use a short sessionTimeout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

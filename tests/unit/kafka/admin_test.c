@@ -133,6 +133,33 @@ LS_TEST(invalid_configuration_fails_synchronously)
     finish_loop(&loop);
 }
 
+LS_TEST(cluster_mode_client_produces_and_reads_watermarks_through_a_bootstrap_address)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    ls_kafka_t *broker = open_embedded(&loop);
+    LS_REQUIRE(create_topic_sync(&loop, broker, "shared", 2) == LS_ERR_OK);
+    /* a second client in real-cluster mode, pointed at the embedded broker */
+    ls_kafka_config_t cfg = {.bootstrap = ls_kafka_bootstrap(broker), .client_id = "second"};
+    ls_kafka_t *k = NULL;
+    ls_error_t err;
+    LS_REQUIRE(ls_kafka_open(&loop, &cfg, &k, &err) == LS_ERR_OK);
+    LS_CHECK(!ls_kafka_is_embedded(k));
+    LS_CHECK(ls_kafka_mock_cluster(k) == NULL);
+    deliveries_t d = {.min_offset = INT64_MAX};
+    produce_keyed(k, "shared", "s", 20, &d);
+    LS_CHECK(wait_deliveries(&loop, &d, 20, 10000));
+    LS_CHECK_INT_EQ(d.ok, 20);
+    offsets_t o = topic_offsets_sync(&loop, broker, "shared");
+    LS_CHECK_INT_EQ(o.n, 2);
+    LS_CHECK_INT_EQ(o.parts[0].high + o.parts[1].high, 20);
+    LS_CHECK(wait_for(&loop, up_pred, k, 10000));
+    close_kafka(&loop, k);
+    close_kafka(&loop, broker);
+    finish_loop(&loop);
+}
+
 LS_TEST_MAIN(LS_T(embedded_cluster_has_loopback_bootstrap_and_becomes_ready),
              LS_T(topic_admin_creates_partitions_and_rejects_duplicates_and_bad_input),
-             LS_T(invalid_configuration_fails_synchronously))
+             LS_T(invalid_configuration_fails_synchronously),
+             LS_T(cluster_mode_client_produces_and_reads_watermarks_through_a_bootstrap_address))

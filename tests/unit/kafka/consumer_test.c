@@ -4,18 +4,28 @@
  */
 #include "kafka_helpers.h"
 
+/* The loop's own work between two 5 ms ticks must stay under 100 ms.
+ * Wall-clock lateness also counts time the OS gave the CPU to others: on a
+ * shared 2-core machine with parallel builds or sanitizer runs it has been
+ * seen at ~250 ms while the loop itself was busy < 5 ms, so its bound only
+ * catches gross stalls. */
+enum { LS_TEST_MAX_LOOP_BUSY_MS = 100, LS_TEST_MAX_LOOP_LAG_MS = 500 };
+
 LS_TEST(produce_consume_commit_and_resume_from_committed_offsets_without_blocking_the_loop)
 {
     enum { N = 1000, M = 10 };
     uv_loop_t loop;
     uv_loop_init(&loop);
+    uv_loop_configure(&loop, UV_METRICS_IDLE_TIME);
     ls_kafka_t *k = open_embedded(&loop);
     LS_REQUIRE(create_topic_sync(&loop, k, "events", 3) == LS_ERR_OK);
     lag_probe_t probe;
     lag_start(&loop, &probe);
 
     deliveries_t d = {.min_offset = INT64_MAX};
+    probe.phase = "produce";
     produce_keyed(k, "events", "old", N, &d);
+    probe.phase = "flush";
     done_t flushed = {0};
     ls_kafka_flush(k, 10000, done_cb, &flushed);
     LS_CHECK(run_until(&loop, &flushed.done, 12000));
@@ -44,6 +54,7 @@ LS_TEST(produce_consume_commit_and_resume_from_committed_offsets_without_blockin
     memset(&a, 0, sizeof(a));
     const char *const topics[] = {"events", NULL};
     uint64_t t_a = uv_now(&loop);
+    probe.phase = "consume";
     ls_kafka_consumer_t *ca = open_consumer(k, "g1", topics, NULL, &a);
     LS_CHECK(wait_count(&loop, &a, N, 15000));
     printf("first member: %d records after %llu ms\n", a.count,
@@ -75,7 +86,9 @@ LS_TEST(produce_consume_commit_and_resume_from_committed_offsets_without_blockin
     LS_CHECK_INT_EQ(ls_kafka_consumer_commit(ca, empty, done_cb, &committed, &err),
                     LS_ERR_INVALID_ARGUMENT);
     rd_kafka_topic_partition_list_destroy(empty);
+    probe.phase = "close";
     close_consumer(&loop, ca);
+    probe.phase = "second member";
 
     /* new records after the commit; a second member of the group starts at
      * the committed offsets: only the new ones arrive */
@@ -94,8 +107,12 @@ LS_TEST(produce_consume_commit_and_resume_from_committed_offsets_without_blockin
     LS_CHECK(all_unique_and_complete(&b, "new", M));
     close_consumer(&loop, cb2);
 
-    printf("max loop lag during produce/consume: %llu ms\n", (unsigned long long)probe.max_lag_ms);
-    LS_CHECK(probe.max_lag_ms < 100);
+    printf("max loop lag during produce/consume: %llu ms (during %s); max loop busy between "
+           "ticks: %llu ms\n",
+           (unsigned long long)probe.max_lag_ms, probe.max_phase ? probe.max_phase : "-",
+           (unsigned long long)probe.max_busy_ms);
+    LS_CHECK(probe.max_busy_ms < LS_TEST_MAX_LOOP_BUSY_MS);
+    LS_CHECK(probe.max_lag_ms < LS_TEST_MAX_LOOP_LAG_MS);
     uv_close((uv_handle_t *)&probe.timer, NULL);
     close_kafka(&loop, k);
     finish_loop(&loop);

@@ -1,5 +1,6 @@
 /*
- * Regex subscriptions follow topics created after subscribing.
+ * Subscriptions: regex subscriptions follow topics created after
+ * subscribing; the cooperative protocol assigns incrementally.
  */
 #include "kafka_helpers.h"
 
@@ -48,4 +49,29 @@ LS_TEST(regex_subscription_picks_up_a_topic_created_after_subscribing)
     finish_loop(&loop);
 }
 
-LS_TEST_MAIN(LS_T(regex_subscription_picks_up_a_topic_created_after_subscribing))
+LS_TEST(cooperative_sticky_consumer_gets_incremental_assignment_and_reads_everything)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    ls_kafka_t *k = open_embedded(&loop);
+    LS_REQUIRE(create_topic_sync(&loop, k, "coop", 4) == LS_ERR_OK);
+    deliveries_t d = {.min_offset = INT64_MAX};
+    produce_keyed(k, "coop", "c", 40, &d);
+    LS_CHECK(wait_deliveries(&loop, &d, 40, 10000));
+    static sink_t s;
+    memset(&s, 0, sizeof(s));
+    const char *const topics[] = {"coop", NULL};
+    const char *const props[] = {"partition.assignment.strategy", "cooperative-sticky", NULL};
+    ls_kafka_consumer_t *c = open_consumer(k, "gcoop", topics, props, &s);
+    LS_CHECK(wait_count(&loop, &s, 40, 15000));
+    LS_CHECK(all_unique_and_complete(&s, "c", 40));
+    LS_CHECK_INT_EQ(s.assigned_parts, 4);
+    LS_CHECK_INT_EQ(ls_kafka_consumer_assignment(c)->cnt, 4);
+    LS_CHECK_INT_EQ(s.errors, 0);
+    close_consumer(&loop, c);
+    close_kafka(&loop, k);
+    finish_loop(&loop);
+}
+
+LS_TEST_MAIN(LS_T(regex_subscription_picks_up_a_topic_created_after_subscribing),
+             LS_T(cooperative_sticky_consumer_gets_incremental_assignment_and_reads_everything))
