@@ -10,12 +10,17 @@
  *   {"bootstrap":"127.0.0.1:PORT","topic":"...","partitions":N,"produced":K}
  * and serves until stdin reaches end-of-file or SIGTERM/SIGINT arrives. Exits
  * 0 after a clean shutdown (every handle closed), non-zero on any failure.
+ * Lines on stdin drive broker failures for outage tests: "down" takes every
+ * mock broker down (connections drop, new ones are refused), "up" brings them
+ * back; each is acknowledged with {"brokers":"down"|"up"} on stdout.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kafka/kafka.h"
+
+#include <librdkafka/rdkafka_mock.h>
 
 typedef struct {
     uv_loop_t *loop;
@@ -28,6 +33,8 @@ typedef struct {
     bool in_open;
     bool stopping;
     int exit_code;
+    char line[64];
+    size_t line_len;
 } tool_t;
 
 static void stop(tool_t *t, int code);
@@ -61,11 +68,41 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(scratch, sizeof(scratch));
 }
 
+/* The mock numbers its brokers from 1; one tool cluster has at most 9. */
+static void set_brokers(tool_t *t, bool up)
+{
+    rd_kafka_mock_cluster_t *mc = ls_kafka_mock_cluster(t->k);
+    for (int32_t id = 1; id <= 9 && mc != NULL; id++) {
+        if (up)
+            rd_kafka_mock_broker_set_up(mc, id);
+        else
+            rd_kafka_mock_broker_set_down(mc, id);
+    }
+    printf("{\"brokers\":\"%s\"}\n", up ? "up" : "down");
+    fflush(stdout);
+}
+
 static void on_stdin(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
+    tool_t *t = s->data;
     if (nread < 0) {
         uv_read_stop(s);
-        stop(s->data, 0);
+        stop(t, 0);
+        return;
+    }
+    for (ssize_t i = 0; i < nread; i++) {
+        char c = buf->base[i];
+        if (c != '\n') {
+            if (t->line_len + 1 < sizeof(t->line))
+                t->line[t->line_len++] = c;
+            continue;
+        }
+        t->line[t->line_len] = '\0';
+        t->line_len = 0;
+        if (strcmp(t->line, "down") == 0)
+            set_brokers(t, false);
+        else if (strcmp(t->line, "up") == 0)
+            set_brokers(t, true);
     }
 }
 
