@@ -389,7 +389,12 @@ static void respond_simple_error(ls_http_req_t *req, int status, ls_err_t code, 
 static int on_req(h2o_handler_t *self, h2o_req_t *r)
 {
     ls_http_server_t *s = ((root_handler_t *)self)->server;
-    ls_http_req_t *req = ls_calloc(1, sizeof(*req));
+    /* Not calloc: the parameter buffers are large and filled by the router;
+     * only the header fields need zeroing. */
+    ls_http_req_t *req = ls_malloc(sizeof(*req));
+    memset(req, 0, offsetof(ls_http_req_t, params));
+    req->params.count = 0;
+    memset(&req->query_copy, 0, sizeof(*req) - offsetof(ls_http_req_t, query_copy));
     req->server = s;
     req->h2o = r;
     req->start_ns = uv_hrtime();

@@ -121,14 +121,32 @@ void ls_log_stop(void)
     uv_close((uv_handle_t *)&flush_timer, NULL);
 }
 
+/* The date-and-seconds part is formatted once per second per thread; the
+ * hot path (an access-log line per request) only writes the milliseconds. */
 void ls_log_timestamp(char *buf, size_t size)
 {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
+    static __thread time_t cached_sec = -1;
+    static __thread char cached[64]; /* "2026-11-22T10:00:00." */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    if (now.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&now.tv_sec, &tm);
+        strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S.", &tm);
+        cached_sec = now.tv_sec;
+    }
+    int ms = (int)(now.tv_nsec / 1000000);
+    if (size < 25) {
+        if (size > 0)
+            buf[0] = '\0';
+        return;
+    }
+    memcpy(buf, cached, 20);
+    buf[20] = (char)('0' + ms / 100);
+    buf[21] = (char)('0' + ms / 10 % 10);
+    buf[22] = (char)('0' + ms % 10);
+    buf[23] = 'Z';
+    buf[24] = '\0';
 }
 
 void ls_log_fields(ls_log_level_t level, const char *component, const char *request_id,

@@ -29,9 +29,9 @@ for i in $(seq 1 20); do
     -d "{\"name\":\"bench-topic-$i\",\"partitions\":3}" >/dev/null
 done
 
-N=${BENCH_REQUESTS:-300000}
+N=${BENCH_REQUESTS:-1000000}
 h2rate() { # URL -> req/s
-  h2load -n "$N" -c 32 -m 16 -t 1 "$1" 2>/dev/null | awk '/^finished in/ {gsub(",",""); print $(NF-3)}' | sed 's/req\/s//'
+  h2load -n "$N" -c 32 -m 16 -t 1 "$1" 2>/dev/null | awk '/^finished in/ {gsub(",",""); print $4}'
 }
 wrkrate() {
   wrk -t1 -c32 -d"${BENCH_SECONDS:-5}s" "$1" 2>/dev/null | awk '/Requests\/sec/ {print $2}'
