@@ -15,10 +15,14 @@ mkdir -p "$ROOT/var"
 . "$ROOT/scripts/lib/pg.sh"
 ls_pg_start "$ROOT/var/pg"
 SERVER_PID=
+# lakestreamd runs in its own process group, so a terminal Ctrl-C reaches only
+# this script, which forwards exactly one SIGTERM (a second signal would make
+# lakestreamd skip its graceful stop), waits for it, then stops PostgreSQL.
 stop_all() {
+  trap '' INT TERM
   if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+    while kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.1; done
   fi
   ls_pg_stop "$ROOT/var/pg" >/dev/null 2>&1 || true
   echo "demo.sh: stopped"
@@ -28,7 +32,7 @@ trap 'exit 130' INT TERM
 
 HTTP=${LAKESTREAM_HTTP_ADDR:-127.0.0.1:8080}
 REGISTRY=${LAKESTREAM_REGISTRY_ADDR:-127.0.0.1:8081}
-"$ROOT/build/lakestreamd" --embedded --pg-dsn "$LS_PG_DSN" \
+setsid "$ROOT/build/lakestreamd" --embedded --pg-dsn "$LS_PG_DSN" \
   --warehouse "file://$ROOT/var/warehouse" --http-addr "$HTTP" \
   --registry-addr "$REGISTRY" &
 SERVER_PID=$!
@@ -59,4 +63,3 @@ Try:
 
 INFO
 wait "$SERVER_PID" || true
-SERVER_PID=
