@@ -7,6 +7,7 @@
 #include "lake/s3_xml.h"
 
 #include "core/alloc.h"
+#include "core/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,24 +96,6 @@ static int read_name(cursor_t *c, const char **name, size_t *n)
     return 0;
 }
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-} text_t;
-
-static void text_add(text_t *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 64;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        t->data = ls_realloc(t->data, cap);
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, s, n);
-    t->len += n;
-    t->data[t->len] = '\0';
-}
 
 static int utf8_encode(unsigned long cp, char out[4])
 {
@@ -139,7 +122,7 @@ static int utf8_encode(unsigned long cp, char out[4])
 }
 
 /* At '&': decodes one entity reference into t. */
-static int read_entity(cursor_t *c, text_t *t)
+static int read_entity(cursor_t *c, ls_buf_t *t)
 {
     size_t start = ++c->pos;
     while (c->pos < c->len && c->buf[c->pos] != ';' && c->pos - start < 12)
@@ -155,7 +138,7 @@ static int read_entity(cursor_t *c, text_t *t)
     } named[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
     for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
         if (strlen(named[i].name) == n && memcmp(named[i].name, e, n) == 0) {
-            text_add(t, &named[i].ch, 1);
+            ls_buf_append(t, &named[i].ch, 1);
             return 0;
         }
     if (n >= 2 && e[0] == '#') {
@@ -179,7 +162,7 @@ static int read_entity(cursor_t *c, text_t *t)
         if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
             return fail(c, "character reference out of range");
         char out[4];
-        text_add(t, out, (size_t)utf8_encode(cp, out));
+        ls_buf_append(t, out, (size_t)utf8_encode(cp, out));
         return 0;
     }
     return fail(c, "unknown entity");
@@ -187,7 +170,7 @@ static int read_entity(cursor_t *c, text_t *t)
 
 static int parse_element(cursor_t *c, ls_s3_xml_node_t **out, int depth);
 
-static int parse_content(cursor_t *c, ls_s3_xml_node_t *node, text_t *t, int depth)
+static int parse_content(cursor_t *c, ls_s3_xml_node_t *node, ls_buf_t *t, int depth)
 {
     ls_s3_xml_node_t **tail = &node->children;
     for (;;) {
@@ -201,7 +184,7 @@ static int parse_content(cursor_t *c, ls_s3_xml_node_t *node, text_t *t, int dep
             size_t start = c->pos;
             while (c->pos < c->len && c->buf[c->pos] != '<' && c->buf[c->pos] != '&')
                 c->pos++;
-            text_add(t, c->buf + start, c->pos - start);
+            ls_buf_append(t, c->buf + start, c->pos - start);
         } else if (at(c, "</")) {
             return 0;
         } else if (at(c, "<![CDATA[")) {
@@ -209,7 +192,7 @@ static int parse_content(cursor_t *c, ls_s3_xml_node_t *node, text_t *t, int dep
             size_t start = c->pos;
             if (skip_past(c, "]]>", "unterminated CDATA"))
                 return -1;
-            text_add(t, c->buf + start, c->pos - 3 - start);
+            ls_buf_append(t, c->buf + start, c->pos - 3 - start);
         } else if (at(c, "<!--") || at(c, "<?")) {
             if (skip_misc(c))
                 return -1;
@@ -278,10 +261,9 @@ static int parse_element(cursor_t *c, ls_s3_xml_node_t **out, int depth)
             return fail(c, "unterminated attribute value");
         c->pos++;
     }
-    text_t t = {0};
+    ls_buf_t t = LS_BUF_INIT;
     int rc = parse_content(c, node, &t, depth);
-    node->text = t.data ? t.data : ls_strdup("");
-    node->text_len = t.len;
+    node->text = ls_buf_steal(&t, &node->text_len);
     if (rc)
         return -1;
     c->pos += 2; /* "</" */

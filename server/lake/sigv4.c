@@ -13,35 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-} sbuf_t;
+#include "core/buf.h"
 
-static void sbuf_add(sbuf_t *b, const char *s, size_t n)
+/* Strings are built with core/buf; an empty result is still a heap string. */
+static char *sbuf_finish(ls_buf_t *b)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->data = ls_realloc(b->data, cap);
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void sbuf_puts(sbuf_t *b, const char *s)
-{
-    sbuf_add(b, s, strlen(s));
-}
-
-static char *sbuf_finish(sbuf_t *b)
-{
-    if (b->data == NULL)
-        return ls_strdup("");
-    return b->data;
+    return ls_buf_steal(b, NULL);
 }
 
 void ls_sigv4_hex(const uint8_t *bytes, size_t len, char *out)
@@ -71,16 +48,16 @@ static void hmac_sha256(const void *key, size_t keylen, const char *msg, uint8_t
 char *ls_sigv4_uri_encode(const char *s, size_t len, int keep_slash)
 {
     static const char digits[] = "0123456789ABCDEF";
-    sbuf_t b = {0};
+    ls_buf_t b = LS_BUF_INIT;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
             (keep_slash && c == '/')) {
             char ch = (char)c;
-            sbuf_add(&b, &ch, 1);
+            ls_buf_append(&b, &ch, 1);
         } else {
             char esc[3] = {'%', digits[c >> 4], digits[c & 15]};
-            sbuf_add(&b, esc, 3);
+            ls_buf_append(&b, esc, 3);
         }
     }
     return sbuf_finish(&b);
@@ -107,13 +84,13 @@ char *ls_sigv4_canonical_query(const ls_sigv4_pair_t *params, size_t count)
         enc[i].value = ls_sigv4_uri_encode(v, strlen(v), 0);
     }
     qsort(enc, count, sizeof(*enc), cmp_pair);
-    sbuf_t b = {0};
+    ls_buf_t b = LS_BUF_INIT;
     for (size_t i = 0; i < count; i++) {
         if (i)
-            sbuf_add(&b, "&", 1);
-        sbuf_puts(&b, enc[i].name);
-        sbuf_add(&b, "=", 1);
-        sbuf_puts(&b, enc[i].value);
+            ls_buf_append(&b, "&", 1);
+        ls_buf_puts(&b, enc[i].name);
+        ls_buf_append(&b, "=", 1);
+        ls_buf_puts(&b, enc[i].value);
         free(enc[i].name);
         free(enc[i].value);
     }
@@ -128,7 +105,7 @@ static void canonical_header(const ls_sigv4_pair_t *h, owned_pair_t *out)
     for (char *p = out->name; *p; p++)
         *p = (char)tolower((unsigned char)*p);
     const char *v = h->value ? h->value : "";
-    sbuf_t b = {0};
+    ls_buf_t b = LS_BUF_INIT;
     while (*v == ' ' || *v == '\t')
         v++;
     int pending_space = 0;
@@ -138,9 +115,9 @@ static void canonical_header(const ls_sigv4_pair_t *h, owned_pair_t *out)
             continue;
         }
         if (pending_space && b.len)
-            sbuf_add(&b, " ", 1);
+            ls_buf_append(&b, " ", 1);
         pending_space = 0;
-        sbuf_add(&b, v, 1);
+        ls_buf_append(&b, v, 1);
     }
     out->value = sbuf_finish(&b);
 }
@@ -155,30 +132,30 @@ char *ls_sigv4_canonical_request(const char *method, const char *encoded_path,
         canonical_header(&headers[i], &hs[i]);
     qsort(hs, header_count, sizeof(*hs), cmp_pair);
 
-    sbuf_t b = {0}, sh = {0};
-    sbuf_puts(&b, method);
-    sbuf_add(&b, "\n", 1);
-    sbuf_puts(&b, encoded_path && *encoded_path ? encoded_path : "/");
-    sbuf_add(&b, "\n", 1);
-    sbuf_puts(&b, canonical_query ? canonical_query : "");
-    sbuf_add(&b, "\n", 1);
+    ls_buf_t b = LS_BUF_INIT, sh = LS_BUF_INIT;
+    ls_buf_puts(&b, method);
+    ls_buf_append(&b, "\n", 1);
+    ls_buf_puts(&b, encoded_path && *encoded_path ? encoded_path : "/");
+    ls_buf_append(&b, "\n", 1);
+    ls_buf_puts(&b, canonical_query ? canonical_query : "");
+    ls_buf_append(&b, "\n", 1);
     for (size_t i = 0; i < header_count; i++) {
-        sbuf_puts(&b, hs[i].name);
-        sbuf_add(&b, ":", 1);
-        sbuf_puts(&b, hs[i].value);
-        sbuf_add(&b, "\n", 1);
+        ls_buf_puts(&b, hs[i].name);
+        ls_buf_append(&b, ":", 1);
+        ls_buf_puts(&b, hs[i].value);
+        ls_buf_append(&b, "\n", 1);
         if (i)
-            sbuf_add(&sh, ";", 1);
-        sbuf_puts(&sh, hs[i].name);
+            ls_buf_append(&sh, ";", 1);
+        ls_buf_puts(&sh, hs[i].name);
         free(hs[i].name);
         free(hs[i].value);
     }
     free(hs);
-    sbuf_add(&b, "\n", 1);
+    ls_buf_append(&b, "\n", 1);
     char *shs = sbuf_finish(&sh);
-    sbuf_puts(&b, shs);
-    sbuf_add(&b, "\n", 1);
-    sbuf_puts(&b, payload_sha256_hex);
+    ls_buf_puts(&b, shs);
+    ls_buf_append(&b, "\n", 1);
+    ls_buf_puts(&b, payload_sha256_hex);
     if (signed_headers)
         *signed_headers = shs;
     else
