@@ -18,10 +18,22 @@
 const ls_vqe_molecule_t ls_vqe_molecules[] = {
     {"H2", 4, 15, -1.1373, 2, {"H", "H"}, {{0, 0, 0}, {0, 0, 0.735}}, {1.008, 1.008}},
     {"LiH", 12, 631, -7.8823, 2, {"Li", "H"}, {{0, 0, 0}, {0, 0, 1.595}}, {6.94, 1.008}},
-    {"BeH2", 14, 666, -15.5952, 3, {"Be", "H", "H"},
-     {{0, 0, 0}, {0, 0, 1.326}, {0, 0, -1.326}}, {9.012, 1.008, 1.008}},
-    {"H2O", 14, 1086, -75.0129, 3, {"O", "H", "H"},
-     {{0, 0, 0.1173}, {0, 0.7572, -0.4692}, {0, -0.7572, -0.4692}}, {15.999, 1.008, 1.008}},
+    {"BeH2",
+     14,
+     666,
+     -15.5952,
+     3,
+     {"Be", "H", "H"},
+     {{0, 0, 0}, {0, 0, 1.326}, {0, 0, -1.326}},
+     {9.012, 1.008, 1.008}},
+    {"H2O",
+     14,
+     1086,
+     -75.0129,
+     3,
+     {"O", "H", "H"},
+     {{0, 0, 0.1173}, {0, 0.7572, -0.4692}, {0, -0.7572, -0.4692}},
+     {15.999, 1.008, 1.008}},
     {NULL, 0, 0, 0, 0, {NULL}, {{0}}, {0}},
 };
 
@@ -111,8 +123,9 @@ static char *ansatz_qasm(int qubits, int reps, int *num_parameters)
 {
     ls_buf_t b = LS_BUF_INIT;
     int p = 0;
-    ls_buf_printf(&b, "OPENQASM 3.0;\ninclude \"stdgates.inc\";\ninput float[64] theta[%d];\n"
-                      "qubit[%d] q;\n",
+    ls_buf_printf(&b,
+                  "OPENQASM 3.0;\ninclude \"stdgates.inc\";\ninput float[64] theta[%d];\n"
+                  "qubit[%d] q;\n",
                   2 * qubits * (reps + 1), qubits);
     for (int r = 0; r <= reps; r++) {
         for (int q = 0; q < qubits; q++)
@@ -211,9 +224,9 @@ json_t *ls_vqe_generate(const ls_vqe_params_t *params, ls_vqe_rng_t *rng, ls_err
             json_decref(best_params);
             best_params = json_incref(p);
         }
-        json_array_append_new(iteration_list, json_pack("{s:i,s:o,s:f,s:f}", "iteration", k + 1,
-                                                        "parameters", p, "result", energy, "std",
-                                                        std));
+        json_array_append_new(iteration_list,
+                              json_pack("{s:i,s:o,s:f,s:f}", "iteration", k + 1, "parameters", p,
+                                        "result", energy, "std", std));
     }
 
     double mapping_time = 0.002 * m->num_terms * (1.0 + 0.2 * ls_vqe_rng_uniform(rng));
@@ -225,34 +238,33 @@ json_t *ls_vqe_generate(const ls_vqe_params_t *params, ls_vqe_rng_t *rng, ls_err
     json_t *symbols = json_array(), *coords = json_array(), *masses = json_array();
     for (int a = 0; a < m->atom_count; a++) {
         json_array_append_new(symbols, json_string(m->symbols[a]));
-        json_array_append_new(coords, json_pack("[f,f,f]", m->coords[a][0], m->coords[a][1],
-                                                m->coords[a][2]));
+        json_array_append_new(
+            coords, json_pack("[f,f,f]", m->coords[a][0], m->coords[a][1], m->coords[a][2]));
         json_array_append_new(masses, json_real(m->masses[a]));
     }
     json_t *initial = json_pack(
         "{s:s,s:i,s:o,s:i,s:o,s:s,s:s,s:i,s:s,s:i}", "backend", "aer_simulator", "num_qubits",
         m->num_qubits, "hamiltonian", hamiltonian(m, rng), "num_parameters", num_parameters,
-        "initial_parameters", parameter_vector(num_parameters, rng, optimal, 1.2),
-        "optimizer", optimizers[opt].name, "ansatz", ansatz, "ansatz_reps", reps,
-        "noise_backend", shots == 1024 ? "none" : "fake_manila", "default_shots", shots);
+        "initial_parameters", parameter_vector(num_parameters, rng, optimal, 1.2), "optimizer",
+        optimizers[opt].name, "ansatz", ansatz, "ansatz_reps", reps, "noise_backend",
+        shots == 1024 ? "none" : "fake_manila", "default_shots", shots);
     json_t *maxcv = ls_vqe_rng_uniform(rng) < 0.5 ? json_null() : json_real(0.0);
-    json_t *result = json_pack("{s:o,s:o,s:f,s:o,s:o,s:f}", "initial_data", initial,
-                               "iteration_list", iteration_list, "minimum", best,
-                               "optimal_parameters", best_params, "maxcv", maxcv,
-                               "minimization_time", minimization_time);
-    json_t *molecule = json_pack("{s:o,s:o,s:i,s:i,s:s,s:o}", "symbols", symbols, "coords", coords,
-                                 "multiplicity", 1, "charge", 0, "units", "angstrom", "masses",
-                                 masses);
-    json_t *record = json_pack("{s:o,s:o,s:s,s:f,s:f,s:f,s:f,s:i}", "vqe_result", result,
-                               "molecule", molecule, "basis_set", basis_sets[basis].name,
-                               "hamiltonian_time", hamiltonian_time, "mapping_time", mapping_time,
-                               "vqe_time", vqe_time, "total_time",
-                               hamiltonian_time + mapping_time + vqe_time, "molecule_id",
-                               params->molecule_id);
+    json_t *result =
+        json_pack("{s:o,s:o,s:f,s:o,s:o,s:f}", "initial_data", initial, "iteration_list",
+                  iteration_list, "minimum", best, "optimal_parameters", best_params, "maxcv",
+                  maxcv, "minimization_time", minimization_time);
+    json_t *molecule =
+        json_pack("{s:o,s:o,s:i,s:i,s:s,s:o}", "symbols", symbols, "coords", coords, "multiplicity",
+                  1, "charge", 0, "units", "angstrom", "masses", masses);
+    json_t *record =
+        json_pack("{s:o,s:o,s:s,s:f,s:f,s:f,s:f,s:i}", "vqe_result", result, "molecule", molecule,
+                  "basis_set", basis_sets[basis].name, "hamiltonian_time", hamiltonian_time,
+                  "mapping_time", mapping_time, "vqe_time", vqe_time, "total_time",
+                  hamiltonian_time + mapping_time + vqe_time, "molecule_id", params->molecule_id);
     if (params->schema_version == 2) {
-        json_object_set_new(record, "experiment_id", params->experiment_id
-                                                         ? json_string(params->experiment_id)
-                                                         : json_null());
+        json_object_set_new(record, "experiment_id",
+                            params->experiment_id ? json_string(params->experiment_id)
+                                                  : json_null());
         json_object_set_new(record, "simulator_version", json_string("qiskit-aer 0.13.3"));
     }
     free(ansatz);

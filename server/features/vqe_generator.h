@@ -16,14 +16,14 @@
 #include "core/error.h"
 
 typedef struct {
-    const char *name;        /* "H2", "LiH", "BeH2", "H2O" */
-    int num_qubits;          /* Jordan-Wigner qubits in the minimal basis */
-    int num_terms;           /* Pauli terms of the qubit Hamiltonian (sto-3g) */
-    double ground_energy;    /* approximate FCI energy, hartree, sto-3g */
+    const char *name;     /* "H2", "LiH", "BeH2", "H2O" */
+    int num_qubits;       /* Jordan-Wigner qubits in the minimal basis */
+    int num_terms;        /* Pauli terms of the qubit Hamiltonian (sto-3g) */
+    double ground_energy; /* approximate FCI energy, hartree, sto-3g */
     int atom_count;
     const char *symbols[3];
-    double coords[3][3];     /* angstrom */
-    double masses[3];        /* u */
+    double coords[3][3]; /* angstrom */
+    double masses[3];    /* u */
 } ls_vqe_molecule_t;
 
 /* The known molecules, NULL-name terminated. */
@@ -40,12 +40,12 @@ uint64_t ls_vqe_rng_next(ls_vqe_rng_t *rng);
 double ls_vqe_rng_uniform(ls_vqe_rng_t *rng); /* [0, 1) */
 
 typedef struct {
-    const char *molecule;   /* NULL: drawn at random */
-    const char *basis_set;  /* NULL: drawn from sto-3g, 6-31g, cc-pvdz */
-    const char *optimizer;  /* NULL: drawn from L-BFGS-B, COBYLA, SLSQP */
-    int iterations;         /* 0: drawn from 20..500 */
-    int molecule_id;        /* copied into the record */
-    int schema_version;     /* 1 or 2 (v2 adds experiment_id, simulator_version) */
+    const char *molecule;      /* NULL: drawn at random */
+    const char *basis_set;     /* NULL: drawn from sto-3g, 6-31g, cc-pvdz */
+    const char *optimizer;     /* NULL: drawn from L-BFGS-B, COBYLA, SLSQP */
+    int iterations;            /* 0: drawn from 20..500 */
+    int molecule_id;           /* copied into the record */
+    int schema_version;        /* 1 or 2 (v2 adds experiment_id, simulator_version) */
     const char *experiment_id; /* v2 only; NULL → null */
 } ls_vqe_params_t;
 

@@ -21,7 +21,9 @@ static json_t *generate(const char *molecule, int iterations, uint64_t seed, int
 {
     ls_vqe_rng_t rng;
     ls_vqe_rng_seed(&rng, seed);
-    ls_vqe_params_t p = {.molecule = molecule, .iterations = iterations, .molecule_id = 7,
+    ls_vqe_params_t p = {.molecule = molecule,
+                         .iterations = iterations,
+                         .molecule_id = 7,
                          .schema_version = version};
     ls_error_t err;
     json_t *r = ls_vqe_generate(&p, &rng, &err);
@@ -68,8 +70,10 @@ LS_TEST(molecules_have_the_reference_qubit_and_term_counts)
         LS_CHECK_INT_EQ(json_array_size(json_object_get(json_object_get(r, "molecule"), "symbols")),
                         want[i].atoms);
         json_t *params = json_object_get(init, "initial_parameters");
-        LS_CHECK_INT_EQ(json_array_size(params), json_integer_value(json_object_get(init, "num_parameters")));
-        LS_CHECK(strstr(json_string_value(json_object_get(init, "ansatz")), "OPENQASM 3.0;") != NULL);
+        LS_CHECK_INT_EQ(json_array_size(params),
+                        json_integer_value(json_object_get(init, "num_parameters")));
+        LS_CHECK(strstr(json_string_value(json_object_get(init, "ansatz")), "OPENQASM 3.0;") !=
+                 NULL);
         json_decref(r);
     }
 }
@@ -105,13 +109,15 @@ LS_TEST(records_encode_with_both_schema_versions)
             json_t *r = generate(NULL, 0, (uint64_t)seed, version);
             ls_avro_buf_t out = {0};
             ls_error_t err;
-            ls_err_t rc = ls_avro_encode_json(ls_avro_schema_root(version == 1 ? v1 : v2), r, &out, &err);
+            ls_err_t rc =
+                ls_avro_encode_json(ls_avro_schema_root(version == 1 ? v1 : v2), r, &out, &err);
             if (rc != LS_ERR_OK)
                 fprintf(stderr, "encode failed: %s\n", err.message);
             LS_CHECK_INT_EQ(rc, LS_ERR_OK);
             /* Decoding gives the record back. */
             ls_avro_json_decoder_t *d;
-            LS_REQUIRE(ls_avro_json_decoder_new(ls_avro_schema_root(version == 1 ? v1 : v2), NULL, &d, &err) == LS_ERR_OK);
+            LS_REQUIRE(ls_avro_json_decoder_new(ls_avro_schema_root(version == 1 ? v1 : v2), NULL,
+                                                &d, &err) == LS_ERR_OK);
             json_t *back = NULL;
             LS_CHECK_INT_EQ(ls_avro_json_decode(d, out.data, out.len, &back, &err), LS_ERR_OK);
             LS_CHECK(back != NULL && json_equal(back, r));
