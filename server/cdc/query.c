@@ -187,7 +187,11 @@ char *ls_cdc_poll_sql(const char *schema, const char *table, const char *ts_colu
                       size_t ncolumns, int batch, bool with_watermark)
 {
     ls_buf_t ts = LS_BUF_INIT, key = LS_BUF_INIT, b = LS_BUF_INIT;
+    /* Qualified with the table's alias: ORDER BY would otherwise resolve a
+     * bare name to the output column of the same name. */
+    ls_buf_puts(&ts, "src.");
     ls_cdc_quote_ident(&ts, ts_column);
+    ls_buf_puts(&key, "src.");
     ls_cdc_quote_ident(&key, key_column);
     /* The epoch as a value of the column's own type, so the comparison uses
      * the column's index and never converts the column. */
@@ -202,7 +206,7 @@ char *ls_cdc_poll_sql(const char *schema, const char *table, const char *ts_colu
     ls_cdc_quote_ident(&b, schema);
     ls_buf_puts(&b, ".");
     ls_cdc_quote_ident(&b, table);
-    ls_buf_printf(&b, " WHERE %s IS NOT NULL AND isfinite(%s)", key.data, ts.data);
+    ls_buf_printf(&b, " AS src WHERE %s IS NOT NULL AND isfinite(%s)", key.data, ts.data);
     if (with_watermark)
         ls_buf_printf(&b, " AND (%s, %s) > (%s + $1::int8 * interval '1 microsecond', $2::%s)",
                       ts.data, key.data, epoch, key_cast);

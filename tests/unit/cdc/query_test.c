@@ -55,11 +55,12 @@ LS_TEST(poll_sql_is_a_keyset_query_below_the_horizon)
                               {"created_at", LS_CDC_KIND_TIMESTAMPTZ}};
     char *sql = ls_cdc_poll_sql("public", "orders", "created_at", true, "order_id", "int8", cols, 2,
                                 500, true);
-    LS_CHECK(strstr(sql, "(\"created_at\", \"order_id\") > ('epoch'::timestamptz + $1::int8 * "
-                         "interval '1 microsecond', $2::int8)") != NULL);
-    LS_CHECK(strstr(sql, "\"created_at\" < 'epoch'::timestamptz + $3::int8") != NULL);
-    LS_CHECK(strstr(sql, "ORDER BY \"created_at\", \"order_id\" LIMIT 500") != NULL);
-    LS_CHECK(strstr(sql, "FROM \"public\".\"orders\"") != NULL);
+    LS_CHECK(strstr(sql,
+                    "(src.\"created_at\", src.\"order_id\") > ('epoch'::timestamptz + $1::int8 * "
+                    "interval '1 microsecond', $2::int8)") != NULL);
+    LS_CHECK(strstr(sql, "src.\"created_at\" < 'epoch'::timestamptz + $3::int8") != NULL);
+    LS_CHECK(strstr(sql, "ORDER BY src.\"created_at\", src.\"order_id\" LIMIT 500") != NULL);
+    LS_CHECK(strstr(sql, "FROM \"public\".\"orders\" AS src") != NULL);
     free(sql);
     sql = ls_cdc_poll_sql("public", "orders", "ts", false, "id", "text", cols, 1, 10, false);
     LS_CHECK(strstr(sql, "$1::int8 * interval '1 microsecond') AT TIME ZONE") != NULL);
