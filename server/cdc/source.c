@@ -75,7 +75,7 @@ struct ls_cdc_source {
     bool busy, poll_again, listening;
     int64_t horizon_us;
     batch_t *batch;
-    uint64_t last_notify_ms;
+    uint64_t last_notify_ms, cycle_started_ms;
     int retry_ms;
     uv_timer_t timer, stop_timer;
     int open_handles;
@@ -373,6 +373,7 @@ static void on_notify(void *arg, const char *channel, const char *payload)
     ls_cdc_source_t *src = arg;
     (void)channel;
     (void)payload;
+    uv_update_time(src->loop);
     src->last_notify_ms = uv_now(src->loop);
     if (src->stopping)
         return;
@@ -738,6 +739,8 @@ static void cycle_start(ls_cdc_source_t *src)
     }
     src->busy = true;
     src->poll_again = false;
+    uv_update_time(src->loop);
+    src->cycle_started_ms = uv_now(src->loop);
     if (!setup_next(src))
         return;
     ls_error_t err;
@@ -803,14 +806,19 @@ static void cycle_end(ls_cdc_source_t *src, const ls_error_t *err)
         schedule(src, 0);
         return;
     }
-    /* After a notification, rows of the notifying transaction wait for the
-     * safety delay to pass the horizon: look again shortly, for a while. */
+    /* Rows of a transaction that notified are stamped no later than the
+     * notification's arrival, so one poll started a safety delay after it
+     * is sure to see them below the horizon: schedule exactly that one. */
     uint64_t delay = (uint64_t)src->poll_interval_ms;
-    if (src->notify && src->last_notify_ms != 0 &&
-        uv_now(src->loop) - src->last_notify_ms < (uint64_t)(2 * src->safety_delay_ms + 500)) {
-        uint64_t quick = (uint64_t)(src->safety_delay_ms / 4 > 10 ? src->safety_delay_ms / 4 : 10);
-        if (quick < delay)
-            delay = quick;
+    if (src->notify && src->last_notify_ms != 0) {
+        uint64_t due = src->last_notify_ms + (uint64_t)src->safety_delay_ms + 2;
+        uv_update_time(src->loop);
+        uint64_t now = uv_now(src->loop);
+        if (src->cycle_started_ms < due) {
+            uint64_t wait = due > now ? due - now : 0;
+            if (wait < delay)
+                delay = wait;
+        }
     }
     schedule(src, delay);
 }
@@ -982,6 +990,10 @@ json_t *ls_cdc_source_status(const ls_cdc_source_t *src)
         json_object_set_new(st, "lag_seconds", json_null());
     }
     json_object_set_new(st, "caught_up", json_boolean(src->caught_up));
+    /* notify mode: true once LISTEN is in effect on a live connection */
+    json_object_set_new(st, "listening",
+                        json_boolean(src->notify && src->listening && src->pg != NULL &&
+                                     ls_pg_listening(src->pg, src->channel)));
     json_object_set_new(st, "rows_emitted", json_integer((json_int_t)src->rows_emitted));
     json_object_set_new(st, "polls", json_integer((json_int_t)src->polls));
     json_object_set_new(st, "errors", json_integer((json_int_t)src->errors));

@@ -76,8 +76,9 @@ void ls_cdc_source_stop(ls_cdc_source_t *src, bool drop_trigger, int wait_ms, vo
 
 /* The status document for GET /api/v1/sources/{name} (runtime part): state
  * "starting|running|error", watermark {"timestamp","key"} or null, rows_emitted,
- * polls, errors, lag_seconds (now minus watermark timestamp), caught_up,
- * last_poll_at, last_error. New reference. */
+ * polls, errors, lag_seconds (now minus watermark timestamp), caught_up
+ * (the last poll found nothing more below the horizon), listening (notify
+ * mode: LISTEN in effect), last_poll_at, last_error. New reference. */
 json_t *ls_cdc_source_status(const ls_cdc_source_t *src);
 
 /* Counters for /metrics. name is borrowed from the source. */

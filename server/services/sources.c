@@ -245,7 +245,7 @@ static ls_err_t parse_body(const json_t *body, def_t *d, ls_error_t *err)
     if (strcmp(format, "json") != 0)
         return ls_error_set_path(err, LS_ERR_INVALID_ARGUMENT, "$.format",
                                  "$.format must be \"json\" (avro is not supported yet)");
-    if ((rc = ls_json_get_int(body, "$", "safety_delay_ms", false, 100, 0, 600000, &delay, err)) !=
+    if ((rc = ls_json_get_int(body, "$", "safety_delay_ms", false, 50, 0, 600000, &delay, err)) !=
         LS_ERR_OK)
         return rc;
     if ((rc = ls_json_get_int(body, "$", "batch_size", false, 1000, 1, 100000, &batch, err)) !=
