@@ -23,6 +23,7 @@
 #define RETRY_MIN_MS 200
 #define RETRY_MAX_MS 30000
 #define QUERY_TIMEOUT_MS 60000
+#define DOWN_GRACE_MS 2000
 
 typedef enum { STATE_STARTING, STATE_RUNNING, STATE_ERROR } state_t;
 
@@ -75,13 +76,13 @@ struct ls_cdc_source {
     bool busy, poll_again, listening;
     int64_t horizon_us;
     batch_t *batch;
-    uint64_t last_notify_ms, cycle_started_ms;
+    uint64_t last_notify_ms, cycle_started_ms, down_since_ms;
     int retry_ms;
     uv_timer_t timer, stop_timer;
     int open_handles;
     int owed;
     /* stop */
-    bool stopping, finishing, stop_done, drop_trigger;
+    bool stopping, finishing, stop_done, drop_trigger, persisting;
     bool batch_failed;
     ls_error_t batch_error;
     void (*stop_cb)(void *arg);
@@ -146,6 +147,21 @@ static void set_error(ls_cdc_source_t *src, const ls_error_t *err)
     src->state = STATE_ERROR;
     snprintf(src->last_error, sizeof(src->last_error), "%s", err->message);
     ls_log(LS_LOG_WARN, "cdc", "source %s: %s", src->name, err->message);
+}
+
+/* A cycle callback arrived after stop was called: end the cycle and let the
+ * stop proceed (or, once stopped, release the source). True: return now. */
+static bool stopped(ls_cdc_source_t *src)
+{
+    if (!src->stopping)
+        return false;
+    if (src->stop_done) {
+        maybe_free(src);
+        return true;
+    }
+    src->busy = false;
+    finish_stop(src);
+    return true;
 }
 
 /* ---------- catalog ---------- */
@@ -406,6 +422,8 @@ static void on_setup_step(void *arg, PGresult *res, const ls_error_t *err)
     ls_cdc_source_t *src = arg;
     (void)res;
     src->owed--;
+    if (stopped(src))
+        return;
     if (err->code != LS_ERR_OK) {
         ls_error_t e;
         ls_error_set(&e, err->code, "installing the notify trigger: %s", err->message);
@@ -448,6 +466,8 @@ static void on_catalog(void *arg, PGresult *res, const ls_error_t *err)
 {
     ls_cdc_source_t *src = arg;
     src->owed--;
+    if (stopped(src))
+        return;
     if (err->code != LS_ERR_OK) {
         ls_error_t e;
         ls_error_set(&e, err->code, "reading the source table's catalog: %s", err->message);
@@ -472,6 +492,8 @@ static void on_topic_ensured(void *arg, const ls_error_t *err)
 {
     ls_cdc_source_t *src = arg;
     src->owed--;
+    if (stopped(src))
+        return;
     if (err->code != LS_ERR_OK && err->code != LS_ERR_ALREADY_EXISTS) {
         ls_error_t e;
         ls_error_set(&e, err->code, "creating topic %s on the embedded broker: %s", src->topic,
@@ -536,6 +558,7 @@ static void on_persisted(void *arg, PGresult *res, const ls_error_t *err)
     ls_cdc_source_t *src = arg;
     (void)res;
     src->owed--;
+    src->persisting = false;
     if (src->stop_done) {
         maybe_free(src);
         return;
@@ -555,11 +578,13 @@ static void persist_watermark(ls_cdc_source_t *src)
     const char *params[] = {src->name, us, src->wm_key, rows};
     ls_error_t err;
     src->owed++;
+    src->persisting = true;
     if (ls_pg_query(src->state_pg,
                     "UPDATE cdc_sources SET watermark_us = $2::int8, watermark_key = $3, "
                     "rows_emitted = $4::int8, updated_at = now() WHERE name = $1",
                     4, params, on_persisted, src, &err) != LS_ERR_OK) {
         src->owed--;
+        src->persisting = false;
         ls_log(LS_LOG_WARN, "cdc", "source %s: cannot store the watermark: %s", src->name,
                err.message);
         cycle_end(src, src->batch_failed ? &src->batch_error : NULL);
@@ -670,10 +695,8 @@ static void on_rows(void *arg, PGresult *res, const ls_error_t *err)
 {
     ls_cdc_source_t *src = arg;
     src->owed--;
-    if (src->stop_done) {
-        maybe_free(src);
+    if (stopped(src))
         return;
-    }
     src->polls++;
     src->last_poll_wall_us = wall_us();
     if (err->code != LS_ERR_OK) {
@@ -694,10 +717,8 @@ static void on_horizon(void *arg, PGresult *res, const ls_error_t *err)
 {
     ls_cdc_source_t *src = arg;
     src->owed--;
-    if (src->stop_done) {
-        maybe_free(src);
+    if (stopped(src))
         return;
-    }
     if (err->code != LS_ERR_OK) {
         ls_error_t e;
         ls_error_set(&e, err->code, "reading the transaction horizon: %s", err->message);
@@ -741,6 +762,25 @@ static void cycle_start(ls_cdc_source_t *src)
     src->poll_again = false;
     uv_update_time(src->loop);
     src->cycle_started_ms = uv_now(src->loop);
+    /* Queries on a pool that cannot connect would wait for the query
+     * timeout; report the outage instead, after a grace for the first
+     * connection, and retry with backoff. */
+    if (!ls_pg_is_up(src->pg)) {
+        if (src->down_since_ms == 0)
+            src->down_since_ms = src->cycle_started_ms;
+        if (src->cycle_started_ms - src->down_since_ms < DOWN_GRACE_MS) {
+            src->busy = false;
+            schedule(src, 100);
+            return;
+        }
+        ls_error_t down;
+        ls_error_set(&down, LS_ERR_UNAVAILABLE,
+                     "the source database is unreachable (no connection for %llu ms)",
+                     (unsigned long long)(src->cycle_started_ms - src->down_since_ms));
+        cycle_end(src, &down);
+        return;
+    }
+    src->down_since_ms = 0;
     if (!setup_next(src))
         return;
     ls_error_t err;
@@ -931,6 +971,13 @@ static void finish_stop(ls_cdc_source_t *src)
     src->finishing = true;
     uv_timer_stop(&src->stop_timer);
     uv_timer_stop(&src->timer);
+    if (src->drop_trigger && src->notify && !ls_pg_is_up(src->pg)) {
+        ls_log(LS_LOG_WARN, "cdc",
+               "source %s: the source database is down; its notify trigger %s stays (drop it "
+               "by hand)",
+               src->name, src->channel);
+        src->drop_trigger = false;
+    }
     if (src->drop_trigger && src->notify) {
         char *sql = ls_cdc_drop_trigger_sql(src->schema, src->table, src->channel);
         ls_error_t qerr;
@@ -960,7 +1007,9 @@ void ls_cdc_source_stop(ls_cdc_source_t *src, bool drop_trigger, int wait_ms, vo
     src->stop_cb = cb;
     src->stop_arg = arg;
     uv_timer_stop(&src->timer);
-    if (!src->busy) {
+    /* Only records already handed to Kafka are worth waiting for; a query
+     * on the source database is abandoned (closing the pool fails it). */
+    if (!src->busy || (src->batch == NULL && !src->persisting)) {
         finish_stop(src);
         return;
     }

@@ -106,3 +106,79 @@ test('kill -9 mid-stream and restart: every row arrives, duplicates only from th
   }
   assert.equal(psql(db, `SELECT rows_emitted FROM cdc_sources WHERE name = 'orders'`), String(TOTAL));
 });
+
+test('source database connections dropped mid-stream: the source reconnects and no row is lost or repeated', async () => {
+  const src = createDatabase('cdcsrc');
+  createOrders(src);
+  const server = await startServer();
+  let consumer;
+  try {
+    await waitReady(server);
+    const created = await request(server, 'POST', '/api/v1/sources', {
+      name: 'orders', dsn: dsnFor(src), table: 'orders', key_column: 'order_id',
+      timestamp_column: 'created_at', poll_interval_ms: 20, topic: 'orders_drop', batch_size: 100,
+    });
+    assert.equal(created.status, 201, created.text);
+    consumer = await collect(server.bootstrap, 'orders_drop');
+    let terminated = 0;
+    for (let i = 0; i < 30; i++) {
+      psql(src, `INSERT INTO orders (customer_name, amount) SELECT 'c' || g, g FROM generate_series(1, 100) g`);
+      if (i % 10 === 5) {
+        terminated += Number(psql(src, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE 'lakestreamd-cdc%') t`));
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(terminated >= 2, `the source's connections were terminated (${terminated})`);
+    await waitFor('all 3000 rows', () => consumer.records.length >= 3000, 30000);
+    await new Promise((r) => setTimeout(r, 300)); // would reveal late duplicates
+    const keys = new Set(consumer.records.map((r) => r.key));
+    assert.equal(keys.size, 3000);
+    assert.equal(consumer.records.length, 3000, 'no row published twice');
+    const st = (await request(server, 'GET', '/api/v1/sources/orders')).json;
+    assert.equal(st.rows_emitted, 3000);
+    assert.equal(st.state, 'running');
+  } finally {
+    await consumer?.stop();
+    assert.equal((await server.stop()).code, 0);
+  }
+});
+
+test('a source whose database disappears goes to state error without blocking stop or restart', async () => {
+  const src = createDatabase('cdcsrc');
+  createOrders(src);
+  const db = createDatabase();
+  let server = await startServer({ db });
+  try {
+    await waitReady(server);
+    const created = await request(server, 'POST', '/api/v1/sources', {
+      name: 'gone', dsn: dsnFor(src), table: 'orders', key_column: 'order_id',
+      timestamp_column: 'created_at', poll_interval_ms: 50, topic: 'orders_gone', notify: true,
+    });
+    assert.equal(created.status, 201, created.text);
+    execDrop(src);
+    const st = await waitFor('state error', async () => {
+      const j = (await request(server, 'GET', '/api/v1/sources/gone')).json;
+      return j.state === 'error' ? j : null;
+    }, 15000);
+    assert.ok(st.errors >= 1);
+    assert.match(st.last_error, /\S/);
+    let t0 = Date.now();
+    assert.equal((await server.stop()).code, 0);
+    assert.ok(Date.now() - t0 < 4000, `graceful stop took ${Date.now() - t0} ms`);
+    server = await startServer({ db });
+    await waitReady(server);
+    const again = (await request(server, 'GET', '/api/v1/sources/gone')).json;
+    assert.equal(again.name, 'gone');
+    t0 = Date.now();
+    const del = await request(server, 'DELETE', '/api/v1/sources/gone');
+    assert.equal(del.status, 204, del.text);
+    assert.ok(Date.now() - t0 < 4000, `delete took ${Date.now() - t0} ms`);
+  } finally {
+    if (!server.exited) assert.equal((await server.stop()).code, 0);
+  }
+});
+
+function execDrop(dbname) {
+  psql('postgres', `DROP DATABASE ${dbname} WITH (FORCE)`);
+}
