@@ -206,10 +206,17 @@ char *ls_cdc_poll_sql(const char *schema, const char *table, const char *ts_colu
     ls_cdc_quote_ident(&b, schema);
     ls_buf_puts(&b, ".");
     ls_cdc_quote_ident(&b, table);
-    ls_buf_printf(&b, " AS src WHERE %s IS NOT NULL AND isfinite(%s)", key.data, ts.data);
+    /* Only index-friendly conditions: a filter the planner cannot estimate
+     * (isfinite()) turns the ordered index scan into a scan and sort of every
+     * row past the watermark. The key is NOT NULL (checked at create); NULL
+     * timestamps never compare; +infinity stays above the horizon and
+     * -infinity below any watermark, so only the first poll excludes it. */
     if (with_watermark)
-        ls_buf_printf(&b, " AND (%s, %s) > (%s + $1::int8 * interval '1 microsecond', $2::%s)",
+        ls_buf_printf(&b,
+                      " AS src WHERE (%s, %s) > (%s + $1::int8 * interval '1 microsecond', $2::%s)",
                       ts.data, key.data, epoch, key_cast);
+    else
+        ls_buf_printf(&b, " AS src WHERE %s > '-infinity'", ts.data);
     /* The horizon is an instant; a timestamp without time zone column holds
      * wall-clock values of the writers' session time zone, which is taken to
      * be this session's (the server default). */

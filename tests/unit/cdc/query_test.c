@@ -65,6 +65,9 @@ LS_TEST(poll_sql_is_a_keyset_query_below_the_horizon)
     sql = ls_cdc_poll_sql("public", "orders", "ts", false, "id", "text", cols, 1, 10, false);
     LS_CHECK(strstr(sql, "$1::int8 * interval '1 microsecond') AT TIME ZONE") != NULL);
     LS_CHECK(strstr(sql, "$2") == NULL);
+    LS_CHECK(strstr(sql, "WHERE src.\"ts\" > '-infinity'") != NULL);
+    /* nothing the planner cannot match to an index on (ts, key) */
+    LS_CHECK(strstr(sql, "isfinite(src.") == NULL);
     free(sql);
 }
 
