@@ -27,8 +27,9 @@
 
 typedef struct entry {
     char *name;
-    json_t *def; /* the definition as shown by GET */
-    ls_cdc_source_t *src;
+    json_t *def;          /* the definition as shown by GET */
+    ls_cdc_source_t *src; /* NULL when it could not start (start_error says why) */
+    char *start_error;
     bool deleting;
     struct entry *next;
 } entry_t;
@@ -62,6 +63,7 @@ ls_sources_t *ls_sources_new(uv_loop_t *loop, ls_pg_t *pg, ls_kafka_t *kafka, ls
 
 static void entry_free(entry_t *e)
 {
+    free(e->start_error);
     free(e->name);
     json_decref(e->def);
     free(e);
@@ -373,10 +375,15 @@ static void on_loaded(void *arg, PGresult *res, const ls_error_t *qerr)
         c.rows_emitted = strtoll(PQgetvalue(res, i, 13), NULL, 10);
         ls_cdc_source_t *src = NULL;
         ls_error_t serr;
-        if (ls_cdc_source_start(s->loop, s->pg, s->kafka, &c, &src, &serr) != LS_ERR_OK)
+        entry_t *e = NULL;
+        if (ls_cdc_source_start(s->loop, s->pg, s->kafka, &c, &src, &serr) != LS_ERR_OK) {
+            /* listed (and deletable) with the reason, never silently dropped */
             ls_log(LS_LOG_ERROR, "cdc", "source %s cannot start: %s", d.name, serr.message);
-        else
+            e = add_entry(s, d.name, def_json(&d, PQgetvalue(res, i, 14)), NULL);
+            e->start_error = ls_strdup(serr.message);
+        } else {
             add_entry(s, d.name, def_json(&d, PQgetvalue(res, i, 14)), src);
+        }
         def_clear(&d);
     }
     s->loaded = true;
@@ -581,6 +588,12 @@ static int compare_names(const void *a, const void *b)
 static json_t *entry_json(const entry_t *e)
 {
     json_t *out = json_deep_copy(e->def);
+    if (e->src == NULL) {
+        json_object_set_new(out, "state", json_string("error"));
+        json_object_set_new(out, "last_error",
+                            json_string(e->start_error ? e->start_error : "not running"));
+        return out;
+    }
     json_t *status = ls_cdc_source_status(e->src);
     json_object_update(out, status);
     json_decref(status);
@@ -662,7 +675,10 @@ ls_err_t ls_sources_delete(ls_sources_t *s, const char *name, ls_sources_cb cb, 
     e->deleting = true;
     ls_cdc_source_t *src = e->src;
     e->src = NULL;
-    ls_cdc_source_stop(src, true, DELETE_WAIT_MS, on_source_stopped, op);
+    if (src != NULL)
+        ls_cdc_source_stop(src, true, DELETE_WAIT_MS, on_source_stopped, op);
+    else
+        on_source_stopped(op);
     return LS_ERR_OK;
 }
 

@@ -81,7 +81,10 @@ test('kill -9 mid-stream and restart: every row arrives, duplicates only from th
     assert.ok(stored <= before.rows_emitted + BATCH);
 
     server = await startAgainst(db, bootstrap);
-    const resumed = await sourceStatus(server);
+    const resumed = await waitFor('the sources to load', async () => {
+      const r = await request(server, 'GET', '/api/v1/sources/orders');
+      return r.status === 200 ? r.json : null;
+    });
     assert.ok(resumed.rows_emitted >= stored, 'the stored watermark and count are reloaded');
     await writer;
     writer = null;
@@ -166,10 +169,22 @@ test('a source whose database disappears goes to state error without blocking st
     let t0 = Date.now();
     assert.equal((await server.stop()).code, 0);
     assert.ok(Date.now() - t0 < 4000, `graceful stop took ${Date.now() - t0} ms`);
+    // a stored definition that cannot even start is listed with the reason
+    psql(db, `INSERT INTO cdc_sources (name, dsn, schema_name, table_name, key_column, timestamp_column,
+      poll_interval_ms, topic, safety_delay_ms, batch_size) VALUES ('broken', 'this is = not a dsn',
+      'public', 'orders', 'order_id', 'created_at', 1000, 'orders_gone', 50, 10)`);
     server = await startServer({ db });
     await waitReady(server);
+    const broken = await waitFor('the sources to load', async () => {
+      const r = await request(server, 'GET', '/api/v1/sources/broken');
+      return r.status === 200 ? r.json : null;
+    });
     const again = (await request(server, 'GET', '/api/v1/sources/gone')).json;
     assert.equal(again.name, 'gone');
+    assert.equal(broken.state, 'error');
+    assert.match(broken.last_error, /dsn|connection|missing/i);
+    assert.equal((await request(server, 'DELETE', '/api/v1/sources/broken')).status, 204);
+    assert.equal(psql(db, `SELECT count(*) FROM cdc_sources WHERE name = 'broken'`), '0');
     t0 = Date.now();
     const del = await request(server, 'DELETE', '/api/v1/sources/gone');
     assert.equal(del.status, 204, del.text);
