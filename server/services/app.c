@@ -28,6 +28,15 @@ static void schedule_retry(ls_app_t *app, const char *what, const ls_error_t *er
     app->retry_delay_ms = app->retry_delay_ms * 2 > 5000 ? 5000 : app->retry_delay_ms * 2;
 }
 
+/* CDC sources start once topics are known (they re-create their topic on
+ * the embedded broker with the registered partition count). */
+static void on_sources_loaded(void *arg, const ls_error_t *err)
+{
+    ls_app_t *app = arg;
+    if (err->code != LS_ERR_OK)
+        schedule_retry(app, "loading CDC sources", err);
+}
+
 static void on_topics_loaded(void *arg, const ls_error_t *err)
 {
     ls_app_t *app = arg;
@@ -37,6 +46,11 @@ static void on_topics_loaded(void *arg, const ls_error_t *err)
     }
     app->retry_delay_ms = 200;
     ls_log(LS_LOG_INFO, "app", "state loaded: %zu topics", ls_topics_count(app->topics));
+    ls_error_t serr;
+    if (!app->stopping && !ls_sources_loaded(app->sources) &&
+        ls_sources_load(app->sources, on_sources_loaded, app, &serr) != LS_ERR_OK &&
+        serr.code != LS_ERR_FAILED_PRECONDITION)
+        schedule_retry(app, "loading CDC sources", &serr);
 }
 
 static void on_migrated(void *arg, int applied, int version, const ls_error_t *err)
@@ -186,6 +200,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
         return err->code;
     }
     app->topics = ls_topics_new(app->pg, app->kafka);
+    app->sources = ls_sources_new(loop, app->pg, app->kafka, app->topics, cfg->pg_dsn);
 
     ls_http_config_t hc = {.name = "http",
                            .addr = cfg->http_addr,
@@ -201,6 +216,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
     ls_metrics_register(app->metrics, collect_app, app);
     ls_metrics_register(app->metrics, ls_loop_lag_collect, &app->lag);
     ls_metrics_register(app->metrics, ls_http_collect_metrics, app->http);
+    ls_metrics_register(app->metrics, ls_sources_collect, app->sources);
 
     char *dsn = ls_log_redact_dsn(cfg->pg_dsn);
     ls_log_fields(LS_LOG_INFO, "app", NULL,
@@ -220,6 +236,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
 
 enum {
     STOP_DRAIN_REQUESTS,
+    STOP_CLOSE_SOURCES, /* CDC sources finish their batch before the flush */
     STOP_FLUSH_KAFKA,
     STOP_CLOSE_HTTP,
     STOP_CLOSE_KAFKA,
@@ -247,6 +264,8 @@ static void on_kafka_flushed(void *arg, const ls_error_t *err)
 
 static void finish_stop(ls_app_t *app)
 {
+    ls_sources_free(app->sources);
+    app->sources = NULL;
     ls_topics_free(app->topics);
     app->topics = NULL;
     ls_metrics_free(app->metrics);
@@ -272,7 +291,7 @@ static void on_stop_timer(uv_timer_t *t)
             app->exit_code = LS_EXIT_STOP_TIMEOUT;
         }
         uv_timer_stop(t);
-        app->stop_phase = STOP_FLUSH_KAFKA;
+        app->stop_phase = STOP_CLOSE_SOURCES;
         stop_step(app);
         return;
     }
@@ -294,6 +313,14 @@ static void stop_step(ls_app_t *app)
     case STOP_DRAIN_REQUESTS:
         uv_timer_start(&app->stop_timer, on_stop_timer, 0, 10);
         return;
+    case STOP_CLOSE_SOURCES:
+        if (app->sources != NULL) {
+            ls_sources_stop(app->sources, remaining_ms / 2 > 0 ? remaining_ms / 2 : 1,
+                            on_part_closed, app);
+            return;
+        }
+        app->stop_phase++;
+        /* fall through */
     case STOP_FLUSH_KAFKA:
         if (app->kafka != NULL) {
             ls_kafka_flush(app->kafka, remaining_ms > 0 ? remaining_ms : 1, on_kafka_flushed, app);
