@@ -2,7 +2,6 @@
 #include "api/api.h"
 
 /* CDC sources (api/sources.c); belongs in api.h with the others. */
-void ls_api_sources_routes(ls_app_t *app, ls_http_server_t *http);
 
 void ls_api_register_routes(ls_app_t *app, ls_http_server_t *http)
 {

@@ -323,7 +323,7 @@ static ls_err_t start(ls__objstore_op_t *op, ls_error_t *err)
 ls_err_t ls_objstore_put(ls_objstore_t *store, const char *key, const void *data, size_t len,
                          ls_objstore_cb cb, void *cb_data, ls_error_t *err)
 {
-    ls__objstore_op_t *op;
+    ls__objstore_op_t *op = NULL;
     if (!data && len)
         return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "put data is NULL");
     ls_err_t rc = submit(store, LS__OBJSTORE_PUT, key, cb, cb_data, &op, err);
@@ -337,7 +337,7 @@ ls_err_t ls_objstore_put(ls_objstore_t *store, const char *key, const void *data
 ls_err_t ls_objstore_get(ls_objstore_t *store, const char *key, ls_objstore_cb cb, void *cb_data,
                          ls_error_t *err)
 {
-    ls__objstore_op_t *op;
+    ls__objstore_op_t *op = NULL;
     ls_err_t rc = submit(store, LS__OBJSTORE_GET, key, cb, cb_data, &op, err);
     if (rc != LS_ERR_OK)
         return rc;
@@ -353,7 +353,7 @@ ls_err_t ls_objstore_get_range(ls_objstore_t *store, const char *key, uint64_t o
                             (unsigned long long)length, store->opts.max_get_bytes);
     if (offset > UINT64_MAX - length)
         return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "range end overflows");
-    ls__objstore_op_t *op;
+    ls__objstore_op_t *op = NULL;
     ls_err_t rc = submit(store, LS__OBJSTORE_GET, key, cb, cb_data, &op, err);
     if (rc != LS_ERR_OK)
         return rc;
@@ -366,7 +366,7 @@ ls_err_t ls_objstore_get_range(ls_objstore_t *store, const char *key, uint64_t o
 ls_err_t ls_objstore_head(ls_objstore_t *store, const char *key, ls_objstore_cb cb, void *cb_data,
                           ls_error_t *err)
 {
-    ls__objstore_op_t *op;
+    ls__objstore_op_t *op = NULL;
     ls_err_t rc = submit(store, LS__OBJSTORE_HEAD, key, cb, cb_data, &op, err);
     if (rc != LS_ERR_OK)
         return rc;
@@ -382,7 +382,7 @@ ls_err_t ls_objstore_list(ls_objstore_t *store, const char *prefix, const char *
         return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "list prefix is too long");
     if (continuation_token && strlen(continuation_token) > 4096)
         return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "continuation token is too long");
-    ls__objstore_op_t *op;
+    ls__objstore_op_t *op = NULL;
     ls_err_t rc = submit(store, LS__OBJSTORE_LIST, prefix, cb, cb_data, &op, err);
     if (rc != LS_ERR_OK)
         return rc;
@@ -394,7 +394,7 @@ ls_err_t ls_objstore_list(ls_objstore_t *store, const char *prefix, const char *
 ls_err_t ls_objstore_delete(ls_objstore_t *store, const char *key, ls_objstore_cb cb, void *cb_data,
                             ls_error_t *err)
 {
-    ls__objstore_op_t *op;
+    ls__objstore_op_t *op = NULL;
     ls_err_t rc = submit(store, LS__OBJSTORE_DELETE, key, cb, cb_data, &op, err);
     if (rc != LS_ERR_OK)
         return rc;

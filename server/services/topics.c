@@ -143,6 +143,34 @@ typedef struct {
 
 static void on_notify(void *arg, const char *channel, const char *payload);
 
+static void on_recreated(void *arg, const ls_error_t *err)
+{
+    char *name = arg;
+    if (err->code != LS_ERR_OK && err->code != LS_ERR_ALREADY_EXISTS)
+        ls_log(LS_LOG_WARN, "topics", "cannot re-create topic %s in the embedded broker: %s", name,
+               err->message);
+    free(name);
+}
+
+/* The embedded broker keeps messages in memory and starts empty: give it back
+ * every registered topic (with its partition count) so the catalog and the
+ * broker agree after a restart. A real cluster keeps its topics. */
+static void recreate_in_embedded_broker(ls_topics_t *t)
+{
+    if (!ls_kafka_is_embedded(t->kafka))
+        return;
+    const char *key;
+    json_t *topic;
+    json_object_foreach(t->by_name, key, topic)
+    {
+        char *name = ls_strdup(key);
+        int partitions = (int)json_integer_value(json_object_get(topic, "partitions"));
+        if (ls_kafka_create_topic(t->kafka, name, partitions, 1, NULL, on_recreated, name, NULL) !=
+            LS_ERR_OK)
+            free(name);
+    }
+}
+
 static void on_loaded(void *arg, PGresult *res, const ls_error_t *qerr)
 {
     load_op_t *op = arg;
@@ -161,8 +189,11 @@ static void on_loaded(void *arg, PGresult *res, const ls_error_t *qerr)
         if (err.code == LS_ERR_OK) {
             json_decref(t->by_name);
             t->by_name = fresh;
+            bool first_load = !t->loaded;
             t->loaded = true;
             invalidate_list(t);
+            if (first_load)
+                recreate_in_embedded_broker(t);
         } else {
             json_decref(fresh);
         }
