@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/metrics.h"
 #include "kafka/kafka.h"
+#include "registry/registry.h"
 #include "services/topics.h"
 #include "store/pg.h"
 
@@ -38,6 +39,9 @@ typedef struct ls_app {
     ls_kafka_t *kafka;
     ls_http_server_t *http;
     ls_topics_t *topics;
+    /* schema registry: service and its own Confluent-API listener */
+    ls_registry_t *registry;
+    ls_http_server_t *registry_http;
     bool migrated;
     int schema_version;
     uv_timer_t retry_timer; /* retries migrations/loads while PostgreSQL is down */
