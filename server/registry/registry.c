@@ -1152,7 +1152,6 @@ static void on_simple(void *arg, PGresult *res, const ls_error_t *qerr)
         json_t *result = op->err.error_code == 0 ? op->result : NULL;
         op->result = NULL;
         op->cb(op->arg, result, &op->err);
-        json_decref(result);
     }
     simple_free(op);
 }
