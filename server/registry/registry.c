@@ -404,7 +404,7 @@ static bool compat_against(op_t *op, ls_compat_level_t level, const row_t *const
                 ok = false;
                 for (size_t i = 0; i < res.count; i++) {
                     if (first_reason != NULL && first_reason[0] == '\0')
-                        snprintf(first_reason, reason_size, "%s against version %d: %s",
+                        snprintf(first_reason, reason_size, "%s against version %d: %.300s",
                                  direction_names[d], rows[k]->version, res.items[i].message);
                     if (messages != NULL && json_array_size(messages) < MAX_MESSAGES) {
                         char *m = ls_asprintf("{errorType:'%s', description:'%s', direction:'%s', "
