@@ -42,8 +42,9 @@ void ls__registry_cache_free(ls_registry_t *r);
 ls_registry_schema_t *ls__registry_schema_new(int32_t id, const char *text, size_t len,
                                               ls_error_t *err);
 
-/* Adds s to the cache (takes one reference) unless an entry for its id is
- * there; returns the cached entry (borrowed). */
+/* Adds s to the cache (the cache takes its own reference; the caller keeps
+ * its own) unless an entry for its id is there; returns the cached entry
+ * (borrowed). */
 ls_registry_schema_t *ls__registry_cache_put(ls_registry_t *r, ls_registry_schema_t *s);
 
 /* Drops ids from this instance's cache and tells the other instances

@@ -622,32 +622,11 @@ ls_err_t ls_registry_get_version(ls_registry_t *r, const char *subject, const ch
     return start_read(op, err);
 }
 
-ls_err_t ls_registry_lookup(ls_registry_t *r, const char *subject, const json_t *body, bool deleted,
-                            ls_registry_cb cb, void *arg, ls_registry_error_t *err)
-{
-    ls_avro_schema_t *schema = NULL;
-    char *canonical = NULL;
-    int32_t id;
-    int version;
-    if (ls_registry_check_subject(subject, err) != LS_ERR_OK ||
-        ls_registry_parse_schema_request(body, &schema, &canonical, &id, &version, err) !=
-            LS_ERR_OK)
-        return err->error.code;
-    if (ls__registry_check_store(r, err) != LS_ERR_OK) {
-        ls_avro_schema_free(schema);
-        free(canonical);
-        return err->error.code;
-    }
-    op_t *op = op_new(r, OP_LOOKUP, subject, cb, arg);
-    op->candidate = schema;
-    op->canonical = canonical;
-    op->deleted = deleted;
-    return start_read(op, err);
-}
-
-ls_err_t ls_registry_check_compatibility(ls_registry_t *r, const char *subject, const char *version,
-                                         const json_t *body, bool verbose, ls_registry_cb cb,
-                                         void *arg, ls_registry_error_t *err)
+/* Validates subject and a schema body and checks the store; the new op
+ * carries the parsed candidate. NULL with err filled on failure. */
+static op_t *schema_op_new(ls_registry_t *r, op_kind_t kind, const char *subject,
+                           const char *version, const json_t *body, ls_registry_cb cb, void *arg,
+                           ls_registry_error_t *err)
 {
     int v = 0;
     ls_avro_schema_t *schema = NULL;
@@ -658,17 +637,39 @@ ls_err_t ls_registry_check_compatibility(ls_registry_t *r, const char *subject, 
         (version != NULL && ls_registry_parse_version(version, &v, err) != LS_ERR_OK) ||
         ls_registry_parse_schema_request(body, &schema, &canonical, &id, &import_version, err) !=
             LS_ERR_OK)
-        return err->error.code;
+        return NULL;
     if (ls__registry_check_store(r, err) != LS_ERR_OK) {
         ls_avro_schema_free(schema);
         free(canonical);
-        return err->error.code;
+        return NULL;
     }
-    op_t *op = op_new(r, OP_COMPAT, subject, cb, arg);
+    op_t *op = op_new(r, kind, subject, cb, arg);
     op->version = v;
-    op->verbose = verbose;
     op->candidate = schema;
     op->canonical = canonical;
+    op->import_id = id;
+    op->import_version = import_version;
+    return op;
+}
+
+ls_err_t ls_registry_lookup(ls_registry_t *r, const char *subject, const json_t *body, bool deleted,
+                            ls_registry_cb cb, void *arg, ls_registry_error_t *err)
+{
+    op_t *op = schema_op_new(r, OP_LOOKUP, subject, NULL, body, cb, arg, err);
+    if (op == NULL)
+        return err->error.code;
+    op->deleted = deleted;
+    return start_read(op, err);
+}
+
+ls_err_t ls_registry_check_compatibility(ls_registry_t *r, const char *subject, const char *version,
+                                         const json_t *body, bool verbose, ls_registry_cb cb,
+                                         void *arg, ls_registry_error_t *err)
+{
+    op_t *op = schema_op_new(r, OP_COMPAT, subject, version, body, cb, arg, err);
+    if (op == NULL)
+        return err->error.code;
+    op->verbose = verbose;
     return start_read(op, err);
 }
 
@@ -1070,24 +1071,9 @@ static ls_err_t start_write(op_t *op, ls_registry_error_t *err)
 ls_err_t ls_registry_register(ls_registry_t *r, const char *subject, const json_t *body,
                               ls_registry_cb cb, void *arg, ls_registry_error_t *err)
 {
-    ls_avro_schema_t *schema = NULL;
-    char *canonical = NULL;
-    int32_t id;
-    int version;
-    if (ls_registry_check_subject(subject, err) != LS_ERR_OK ||
-        ls_registry_parse_schema_request(body, &schema, &canonical, &id, &version, err) !=
-            LS_ERR_OK)
+    op_t *op = schema_op_new(r, OP_REGISTER, subject, NULL, body, cb, arg, err);
+    if (op == NULL)
         return err->error.code;
-    if (ls__registry_check_store(r, err) != LS_ERR_OK) {
-        ls_avro_schema_free(schema);
-        free(canonical);
-        return err->error.code;
-    }
-    op_t *op = op_new(r, OP_REGISTER, subject, cb, arg);
-    op->candidate = schema;
-    op->canonical = canonical;
-    op->import_id = id;
-    op->import_version = version;
     return start_write(op, err);
 }
 
