@@ -32,6 +32,8 @@ test('the Python SchemaRegistryClient gets Confluent answers from lakestreamd', 
       [path.join(src, 'tests', 'e2e', 'registry_client.py'), registry,
         avsc('vqe_decorated_result.avsc'), avsc('vqe_decorated_result.v2.avsc')],
       { encoding: 'utf8', timeout: 60000 });
+    assert.ok(!/No module named 'requests'/.test(r.stderr ?? ''),
+      'python3-confluent-kafka\'s schema registry client needs python3-requests (apt-get install python3-requests)');
     assert.equal(r.status, 0, `python client failed: ${r.stderr}`);
     const out = JSON.parse(r.stdout);
 
