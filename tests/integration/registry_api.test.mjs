@@ -242,6 +242,16 @@ test('soft and permanent deletes follow Confluent: 40404, 40405, 40406, 40407; i
   assert.ok(idC > idB, `new id ${idC} must be above every earlier id (${idB})`);
 });
 
+test('the registry listener is its own port and /api/v1/status names it', async () => {
+  const status = await request(server, 'GET', '/api/v1/status');
+  assert.equal(`http://${status.json.listeners.registry}`, base);
+  assert.notEqual(status.json.listeners.registry, status.json.listeners.http);
+  // The main listener does not serve registry routes, nor the registry the API.
+  assert.equal((await request(server, 'GET', '/subjects')).status, 404);
+  assertError(await reg('GET', '/api/v1/topics'), 404, 404);
+  assert.deepEqual((await reg('GET', '/')).json, {});
+});
+
 test('a topic\'s value_subject must be a live registry subject', async () => {
   const body = { name: 'orders-topic', value_subject: 'orders-topic-value' };
   const r0 = await request(server, 'POST', '/api/v1/topics', body);
