@@ -130,6 +130,21 @@ static void handle_get_version_schema(ls_http_req_t *req, void *data)
                                      query_true(req, "deleted"), on_version_schema, req, &err_));
 }
 
+/* Schema references are not supported, so nothing refers to any version;
+ * the version must exist all the same. */
+static void on_referenced_by(void *arg, json_t *result, const ls_registry_error_t *err)
+{
+    json_decref(result);
+    on_result(arg, err->error_code == 0 ? json_array() : NULL, err);
+}
+
+static void handle_referenced_by(ls_http_req_t *req, void *data)
+{
+    CALL_OR_FAIL(req, ls_registry_get_version(REGISTRY(data), SUBJECT(req),
+                                              ls_http_param(req, "version"), false,
+                                              on_referenced_by, req, &err_));
+}
+
 static void handle_lookup(ls_http_req_t *req, void *data)
 {
     CALL_OR_FAIL(req, ls_registry_lookup(REGISTRY(data), SUBJECT(req), ls_http_body(req),
@@ -276,6 +291,8 @@ void ls_api_registry_routes(ls_registry_t *registry, ls_http_server_t *http)
                   r, 0);
     ls_http_route(http, "GET", "/subjects/{subject}/versions/{version}/schema",
                   handle_get_version_schema, r, 0);
+    ls_http_route(http, "GET", "/subjects/{subject}/versions/{version}/referencedby",
+                  handle_referenced_by, r, 0);
     ls_http_route(http, "GET", "/schemas/types", handle_schema_types, r, 0);
     ls_http_route(http, "GET", "/schemas/ids/{id}", handle_schema_by_id, r, 0);
     ls_http_route(http, "GET", "/schemas/ids/{id}/schema", handle_schema_text_by_id, r, 0);

@@ -31,6 +31,7 @@ struct ls_registry {
      * not put back what was just evicted */
     uint64_t evict_generation;
     bool was_listening;
+    bool ready; /* migrations applied */
     unsigned long long hits, misses, evictions;
 };
 

@@ -229,8 +229,17 @@ void ls_registry_free(ls_registry_t *r)
     free(r);
 }
 
+void ls_registry_set_ready(ls_registry_t *r)
+{
+    r->ready = true;
+}
+
 ls_err_t ls__registry_check_store(ls_registry_t *r, ls_registry_error_t *err)
 {
+    if (!r->ready)
+        return ls_registry_error_set(err, LS_REGISTRY_STORE_ERROR,
+                                     "Error in the backend data store: the registry is starting "
+                                     "(schema migrations not applied yet)");
     if (!ls_pg_is_up(r->pg))
         return ls_registry_error_set(err, LS_REGISTRY_STORE_ERROR,
                                      "Error in the backend data store: PostgreSQL is unavailable");

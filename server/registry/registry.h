@@ -99,6 +99,10 @@ typedef struct ls_registry ls_registry_t;
 ls_registry_t *ls_registry_new(ls_pg_t *pg);
 void ls_registry_free(ls_registry_t *r);
 
+/* Tells the service its tables exist (schema migrations applied). Until
+ * then every operation fails at once with 50001 saying so. */
+void ls_registry_set_ready(ls_registry_t *r);
+
 /* Result callback: result is a new reference the callee owns (NULL on
  * error); err is borrowed for the call. Every operation below returns an
  * error synchronously (no callback) for bad input or PostgreSQL being down,

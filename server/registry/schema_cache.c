@@ -322,9 +322,8 @@ ls_err_t ls_registry_schema_get(ls_registry_t *r, int32_t id, ls_registry_schema
     }
     if (id <= 0)
         return ls_registry_error_set(err, LS_REGISTRY_SCHEMA_NOT_FOUND, "Schema %d not found", id);
-    if (!ls_pg_is_up(r->pg))
-        return ls_registry_error_set(err, LS_REGISTRY_STORE_ERROR,
-                                     "Error while retrieving schema: PostgreSQL is unavailable");
+    if (ls__registry_check_store(r, err) != LS_ERR_OK)
+        return err->error.code;
     r->misses++;
     get_op_t *op = ls_calloc(1, sizeof(*op));
     op->r = r;

@@ -48,6 +48,7 @@ static void on_migrated(void *arg, int applied, int version, const ls_error_t *e
         return;
     }
     app->migrated = true;
+    ls_registry_set_ready(app->registry);
     app->schema_version = version;
     if (applied > 0)
         ls_log(LS_LOG_INFO, "app", "applied %d schema migrations (now at version %d)", applied,

@@ -4,7 +4,9 @@
 // compatibility levels, modes, content types, and bad input.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, waitReady, request } from './lib/harness.mjs';
+import { startServer, waitReady, request, baseDsn } from './lib/harness.mjs';
+
+const baseDsnNoDb = () => baseDsn().split(/\s+/).filter((p) => p && !p.startsWith('dbname=')).join(' ');
 
 const CT = 'application/vnd.schemaregistry.v1+json';
 let server;
@@ -71,6 +73,8 @@ test('a schema equal by canonical form returns the existing version and id; ids 
   const l = await reg('POST', '/subjects/ident-value', { schema: again });
   assert.deepEqual(l.json, { subject: 'ident-value', version: 1, id, schema: text });
   assert.deepEqual((await reg('GET', '/schemas/types')).json, ['AVRO']);
+  assert.deepEqual((await reg('GET', '/subjects/ident-value/versions/1/referencedby')).json, []);
+  assertError(await reg('GET', '/subjects/ident-value/versions/2/referencedby'), 404, 40402);
 });
 
 test('every accepted content type works; others get 415 in Confluent\'s shape', async () => {
@@ -240,6 +244,21 @@ test('soft and permanent deletes follow Confluent: 40404, 40405, 40406, 40407; i
   assert.deepEqual((await reg('GET', `/subjects/${s}/versions`)).json, [1]);
   const idC = (await register('del-fresh', '"bytes"')).json.id;
   assert.ok(idC > idB, `new id ${idC} must be above every earlier id (${idB})`);
+});
+
+test('before migrations the registry answers 50001 saying it is starting', async () => {
+  // A second server whose database does not exist yet cannot migrate.
+  const early = await startServer({ pgDsn: `${baseDsnNoDb()} dbname=registry_never_created` });
+  try {
+    const url = `http://${early.logs.find((l) => l.msg?.startsWith('lakestreamd started')).listeners.registry}`;
+    const r = await fetch(`${url}/subjects`);
+    const body = await r.json();
+    assert.equal(r.status, 500);
+    assert.equal(body.error_code, 50001);
+    assert.match(body.message, /starting|unavailable/);
+  } finally {
+    assert.equal((await early.stop()).code, 0);
+  }
 });
 
 test('the registry listener is its own port and /api/v1/status names it', async () => {

@@ -226,6 +226,7 @@ int main(int argc, char **argv)
         return 1;
     }
     t.registry = ls_registry_new(t.pg);
+    ls_registry_set_ready(t.registry); /* the server under test migrated the database */
     uv_timer_init(&t.loop, &t.timer);
     t.timer.data = &t;
     uv_timer_start(&t.timer, on_timer, 0, 20);
