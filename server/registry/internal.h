@@ -43,6 +43,9 @@ void ls__registry_cache_free(ls_registry_t *r);
 ls_registry_schema_t *ls__registry_schema_new(int32_t id, const char *text, size_t len,
                                               ls_error_t *err);
 
+/* Same from a parsed schema, which the entry takes over. */
+ls_registry_schema_t *ls__registry_schema_wrap(int32_t id, ls_avro_schema_t *avro);
+
 /* Adds s to the cache (the cache takes its own reference; the caller keeps
  * its own) unless an entry for its id is there; returns the cached entry
  * (borrowed). */

@@ -707,14 +707,11 @@ static void on_ended(void *arg, const ls_error_t *err)
         if (op->evict_count > 0)
             ls__registry_evict(r, op->evict, op->evict_count, true);
         if (op->inserted_schema) {
-            ls_error_t perr;
-            size_t len;
-            const char *text = ls_avro_schema_text(op->candidate, &len);
-            ls_registry_schema_t *s = ls__registry_schema_new(op->new_id, text, len, &perr);
-            if (s != NULL) {
-                ls__registry_cache_put(r, s);
-                ls_registry_schema_unref(s);
-            }
+            /* The text just stored is the candidate's: cache it as parsed. */
+            ls_registry_schema_t *s = ls__registry_schema_wrap(op->new_id, op->candidate);
+            op->candidate = NULL;
+            ls__registry_cache_put(r, s);
+            ls_registry_schema_unref(s);
         }
         if (op->kind == OP_REGISTER)
             ls_log(LS_LOG_INFO, "registry", "registered %.260s version %d (schema id %d)",

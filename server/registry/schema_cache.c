@@ -64,6 +64,13 @@ ls_registry_schema_t *ls__registry_schema_new(int32_t id, const char *text, size
     ls_avro_schema_t *avro;
     if (ls_avro_schema_parse(text, len, &opts, &avro, err) != LS_ERR_OK)
         return NULL;
+    return ls__registry_schema_wrap(id, avro);
+}
+
+ls_registry_schema_t *ls__registry_schema_wrap(int32_t id, ls_avro_schema_t *avro)
+{
+    size_t len;
+    const char *text = ls_avro_schema_text(avro, &len);
     ls_registry_schema_t *s = ls_calloc(1, sizeof(*s));
     s->id = id;
     s->refs = 1;
