@@ -1,6 +1,8 @@
 /*
- * Shared between the files of the registry module (registry.c: operations;
- * schema_cache.c: schemas by id). Not for use outside server/registry/.
+ * Shared between the files of the registry module (validate.c: request
+ * checks and errors; registry.c: subject operations; queries.c:
+ * one-statement operations; schema_cache.c: schemas by id). Not for use
+ * outside server/registry/.
  */
 #ifndef LS_REGISTRY_INTERNAL_H
 #define LS_REGISTRY_INTERNAL_H
@@ -82,5 +84,8 @@ ls__registry_simple_t *ls__registry_simple_new(ls_registry_t *r, const char *sub
 ls_err_t ls__registry_simple_run(ls__registry_simple_t *op, const char *sql, int n,
                                  const char *const *params, ls_registry_error_t *err);
 ls_err_t ls__registry_check_store(ls_registry_t *r, ls_registry_error_t *err);
+
+/* Sets err to success (error_code 0, code OK). */
+void ls__registry_error_ok(ls_registry_error_t *err);
 
 #endif

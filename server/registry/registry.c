@@ -4,22 +4,18 @@
  * level and every version row with its schema) and decides on that
  * snapshot; operations that change a subject first take the subject's
  * advisory lock inside their transaction, so the snapshot stays true until
- * commit even with other instances writing. Request validation happens
- * before anything is queued, so bad input never reaches PostgreSQL.
+ * commit even with other instances writing. Requests are validated
+ * (validate.c) before anything is queued, so bad input never reaches
+ * PostgreSQL. Loop thread; never blocks.
  */
 #include "registry/registry.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
-#include "registry/canonical.h"
 #include "registry/internal.h"
 
 /* The first key of the two-key advisory lock namespace the registry uses
@@ -29,184 +25,6 @@
 
 /* Bound on how many compatibility messages a verbose answer carries. */
 #define MAX_MESSAGES 100
-
-/* ---------- errors ---------- */
-
-int ls_registry_http_status(int error_code)
-{
-    if (error_code >= 10000)
-        return error_code / 100;
-    return error_code > 0 ? error_code : 200;
-}
-
-static ls_err_t err_code_of(int error_code)
-{
-    int status = ls_registry_http_status(error_code);
-    if (error_code == LS_REGISTRY_OPERATION_NOT_PERMITTED || error_code == LS_REGISTRY_INCOMPATIBLE)
-        return LS_ERR_FAILED_PRECONDITION;
-    if (status == 404)
-        return LS_ERR_NOT_FOUND;
-    if (status == 422 || status == 400)
-        return LS_ERR_INVALID_ARGUMENT;
-    if (error_code == LS_REGISTRY_STORE_ERROR)
-        return LS_ERR_UNAVAILABLE;
-    return LS_ERR_INTERNAL;
-}
-
-ls_err_t ls_registry_error_set(ls_registry_error_t *err, int error_code, const char *fmt, ...)
-{
-    ls_err_t code = err_code_of(error_code);
-    if (err == NULL)
-        return code;
-    err->error_code = error_code;
-    err->error.code = code;
-    err->error.path[0] = '\0';
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->error.message, sizeof(err->error.message), fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-static void error_ok(ls_registry_error_t *err)
-{
-    err->error_code = 0;
-    ls_error_clear(&err->error);
-}
-
-/* ---------- pure helpers ---------- */
-
-static bool parse_positive_int(const char *text, long long max, long long *out)
-{
-    if (text == NULL || *text == '\0' || strlen(text) > 12)
-        return false;
-    for (const char *p = text; *p; p++)
-        if (!isdigit((unsigned char)*p))
-            return false;
-    long long v = strtoll(text, NULL, 10);
-    if (v < 1 || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-ls_err_t ls_registry_parse_version(const char *text, int *out, ls_registry_error_t *err)
-{
-    long long v;
-    if (text != NULL && (strcmp(text, "latest") == 0 || strcmp(text, "-1") == 0)) {
-        *out = -1;
-        return LS_ERR_OK;
-    }
-    if (!parse_positive_int(text, 2147483647LL, &v))
-        return ls_registry_error_set(err, LS_REGISTRY_INVALID_VERSION,
-                                     "The specified version '%.64s' is not a valid version id. "
-                                     "Allowed values are between [1, 2^31-1] and the string "
-                                     "\"latest\"",
-                                     text ? text : "");
-    *out = (int)v;
-    return LS_ERR_OK;
-}
-
-ls_err_t ls_registry_parse_id(const char *text, int32_t *out, ls_registry_error_t *err)
-{
-    long long v;
-    if (!parse_positive_int(text, 2147483647LL, &v))
-        return ls_registry_error_set(err, LS_REGISTRY_SCHEMA_NOT_FOUND,
-                                     "Schema %.64s not found: schema ids are integers from 1",
-                                     text ? text : "");
-    *out = (int32_t)v;
-    return LS_ERR_OK;
-}
-
-static const char *const mode_names[] = {"READWRITE", "READONLY", "IMPORT"};
-
-const char *ls_registry_mode_name(ls_registry_mode_t mode)
-{
-    return (unsigned)mode < 3 ? mode_names[mode] : "UNKNOWN";
-}
-
-ls_err_t ls_registry_mode_parse(const char *name, ls_registry_mode_t *out, ls_registry_error_t *err)
-{
-    for (int i = 0; name != NULL && i < 3; i++)
-        if (strcasecmp(name, mode_names[i]) == 0) {
-            *out = (ls_registry_mode_t)i;
-            return LS_ERR_OK;
-        }
-    return ls_registry_error_set(err, LS_REGISTRY_INVALID_MODE,
-                                 "Invalid mode. Valid values are READWRITE, READONLY, IMPORT");
-}
-
-ls_err_t ls_registry_check_subject(const char *subject, ls_registry_error_t *err)
-{
-    size_t n = subject ? strlen(subject) : 0;
-    if (n == 0 || n > 255)
-        return ls_registry_error_set(err, LS_REGISTRY_INVALID_SUBJECT,
-                                     "Invalid subject: a subject name has 1 to 255 bytes");
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)subject[i] < 0x20 || subject[i] == 0x7f)
-            return ls_registry_error_set(err, LS_REGISTRY_INVALID_SUBJECT,
-                                         "Invalid subject: control characters are not allowed");
-    return LS_ERR_OK;
-}
-
-ls_err_t ls_registry_parse_schema_request(const json_t *body, ls_avro_schema_t **schema,
-                                          char **canonical, int32_t *id, int *version,
-                                          ls_registry_error_t *err)
-{
-    *id = 0;
-    *version = 0;
-    if (!json_is_object(body))
-        return ls_registry_error_set(err, LS_REGISTRY_INVALID_SCHEMA,
-                                     "The request body must be a JSON object with a \"schema\"");
-    json_t *type = json_object_get(body, "schemaType");
-    if (type != NULL && !json_is_null(type)) {
-        const char *t = json_string_value(type);
-        if (t == NULL)
-            return ls_registry_error_set(err, LS_REGISTRY_INVALID_SCHEMA,
-                                         "schemaType must be a string");
-        if (strcmp(t, "JSON") == 0 || strcmp(t, "PROTOBUF") == 0)
-            return ls_registry_error_set(err, LS_REGISTRY_INVALID_SCHEMA,
-                                         "Schema type %s is not supported by this registry; only "
-                                         "AVRO schemas are accepted",
-                                         t);
-        if (strcmp(t, "AVRO") != 0)
-            return ls_registry_error_set(err, LS_REGISTRY_INVALID_SCHEMA,
-                                         "Invalid schema type %.64s; only AVRO is supported", t);
-    }
-    json_t *refs = json_object_get(body, "references");
-    if (refs != NULL && !json_is_null(refs) && !(json_is_array(refs) && json_array_size(refs) == 0))
-        return ls_registry_error_set(err, LS_REGISTRY_INVALID_SCHEMA,
-                                     "Schema references are not supported by this registry");
-    json_t *jid = json_object_get(body, "id");
-    if (jid != NULL && !json_is_null(jid)) {
-        if (!json_is_integer(jid) || json_integer_value(jid) < -1 ||
-            json_integer_value(jid) > 2147483647)
-            return ls_registry_error_set(err, LS_REGISTRY_INVALID_SCHEMA,
-                                         "id must be an integer from 1 to 2^31-1");
-        *id = json_integer_value(jid) > 0 ? (int32_t)json_integer_value(jid) : 0;
-    }
-    json_t *jver = json_object_get(body, "version");
-    if (jver != NULL && !json_is_null(jver)) {
-        if (!json_is_integer(jver) || json_integer_value(jver) < -1 ||
-            json_integer_value(jver) > 2147483647)
-            return ls_registry_error_set(err, LS_REGISTRY_INVALID_VERSION,
-                                         "version must be an integer from 1 to 2^31-1");
-        *version = json_integer_value(jver) > 0 ? (int)json_integer_value(jver) : 0;
-    }
-    json_t *text = json_object_get(body, "schema");
-    if (text == NULL || json_is_null(text))
-        return ls_registry_error_set(err, LS_REGISTRY_INVALID_SCHEMA, "Empty schema");
-    if (!json_is_string(text))
-        return ls_registry_error_set(err, LS_REGISTRY_INVALID_SCHEMA,
-                                     "\"schema\" must be a string holding the schema's JSON");
-    ls_error_t perr;
-    if (ls_avro_schema_parse(json_string_value(text), json_string_length(text), NULL, schema,
-                             &perr) != LS_ERR_OK)
-        return ls_registry_error_set(err, LS_REGISTRY_INVALID_SCHEMA, "Invalid schema: %s%s%s",
-                                     perr.message, perr.path[0] ? " at " : "", perr.path);
-    *canonical = ls_registry_canonical_form(ls_avro_schema_root(*schema));
-    return LS_ERR_OK;
-}
 
 /* ---------- service ---------- */
 
@@ -589,7 +407,7 @@ static op_t *op_new(ls_registry_t *r, op_kind_t kind, const char *subject, ls_re
     op->cb = cb;
     op->arg = arg;
     op->subject = ls_strdup(subject);
-    error_ok(&op->err);
+    ls__registry_error_ok(&op->err);
     return op;
 }
 
@@ -1107,137 +925,4 @@ ls_err_t ls_registry_delete_version(ls_registry_t *r, const char *subject, const
     op->version = v;
     op->permanent = permanent;
     return start_write(op, err);
-}
-
-/* ---------- one-statement operations ---------- */
-
-ls__registry_simple_t *ls__registry_simple_new(ls_registry_t *r, const char *subject,
-                                               ls_registry_cb cb, void *arg)
-{
-    ls__registry_simple_t *op = ls_calloc(1, sizeof(*op));
-    op->r = r;
-    op->cb = cb;
-    op->arg = arg;
-    op->subject = subject ? ls_strdup(subject) : NULL;
-    error_ok(&op->err);
-    return op;
-}
-
-static void simple_free(ls__registry_simple_t *op)
-{
-    free(op->subject);
-    json_decref(op->result);
-    free(op);
-}
-
-static void on_simple(void *arg, PGresult *res, const ls_error_t *qerr)
-{
-    ls__registry_simple_t *op = arg;
-    if (qerr->code != LS_ERR_OK)
-        ls_registry_error_set(&op->err, LS_REGISTRY_STORE_ERROR,
-                              "Error in the backend data store: %s", qerr->message);
-    else
-        op->shape(op, res);
-    if (op->exists_cb != NULL) {
-        op->exists_cb(op->arg, op->err.error_code == 0 && op->flag, &op->err);
-    } else {
-        json_t *result = op->err.error_code == 0 ? op->result : NULL;
-        op->result = NULL;
-        op->cb(op->arg, result, &op->err);
-    }
-    simple_free(op);
-}
-
-ls_err_t ls__registry_simple_run(ls__registry_simple_t *op, const char *sql, int n,
-                                 const char *const *params, ls_registry_error_t *err)
-{
-    ls_error_t qerr;
-    if (ls_pg_query(op->r->pg, sql, n, params, on_simple, op, &qerr) != LS_ERR_OK) {
-        simple_free(op);
-        return ls_registry_error_set(err, LS_REGISTRY_STORE_ERROR,
-                                     "Error in the backend data store: %s", qerr.message);
-    }
-    return LS_ERR_OK;
-}
-
-static void shape_names(ls__registry_simple_t *op, PGresult *res)
-{
-    op->result = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(op->result, json_string(PQgetvalue(res, i, 0)));
-}
-
-ls_err_t ls_registry_list_subjects(ls_registry_t *r, bool deleted, ls_registry_cb cb, void *arg,
-                                   ls_registry_error_t *err)
-{
-    if (ls__registry_check_store(r, err) != LS_ERR_OK)
-        return err->error.code;
-    ls__registry_simple_t *op = ls__registry_simple_new(r, NULL, cb, arg);
-    op->shape = shape_names;
-    const char *params[] = {deleted ? "t" : "f"};
-    return ls__registry_simple_run(op,
-                                   "SELECT subject FROM registry_subject_versions GROUP BY subject "
-                                   "HAVING bool_or(NOT deleted) OR $1::bool ORDER BY subject",
-                                   1, params, err);
-}
-
-static void shape_schema_users(ls__registry_simple_t *op, PGresult *res)
-{
-    int n = PQntuples(res);
-    if (n == 0) {
-        ls_registry_error_set(&op->err, LS_REGISTRY_SCHEMA_NOT_FOUND, "Schema %d not found",
-                              op->id);
-        return;
-    }
-    op->result = json_array();
-    for (int i = 0; i < n; i++) {
-        if (op->flag) /* versions */
-            json_array_append_new(op->result,
-                                  json_pack("{s:s,s:i}", "subject", PQgetvalue(res, i, 0),
-                                            "version", atoi(PQgetvalue(res, i, 1))));
-        else if (i == 0 || strcmp(PQgetvalue(res, i, 0), PQgetvalue(res, i - 1, 0)) != 0)
-            json_array_append_new(op->result, json_string(PQgetvalue(res, i, 0)));
-    }
-}
-
-ls_err_t ls_registry_schema_subjects(ls_registry_t *r, int32_t id, bool deleted, bool versions,
-                                     ls_registry_cb cb, void *arg, ls_registry_error_t *err)
-{
-    if (ls__registry_check_store(r, err) != LS_ERR_OK)
-        return err->error.code;
-    ls__registry_simple_t *op = ls__registry_simple_new(r, NULL, cb, arg);
-    op->shape = shape_schema_users;
-    op->id = id;
-    op->flag = versions;
-    char idtext[16];
-    snprintf(idtext, sizeof(idtext), "%d", id);
-    const char *params[] = {idtext, deleted ? "t" : "f"};
-    return ls__registry_simple_run(op,
-                                   "SELECT subject, version FROM registry_subject_versions "
-                                   "WHERE schema_id = $1::int AND (NOT deleted OR $2::bool) "
-                                   "ORDER BY subject, version",
-                                   2, params, err);
-}
-
-static void shape_exists(ls__registry_simple_t *op, PGresult *res)
-{
-    op->flag = PQntuples(res) > 0;
-}
-
-ls_err_t ls_registry_subject_exists(ls_registry_t *r, const char *subject,
-                                    void (*cb)(void *arg, bool exists,
-                                               const ls_registry_error_t *err),
-                                    void *arg, ls_registry_error_t *err)
-{
-    if (ls_registry_check_subject(subject, err) != LS_ERR_OK ||
-        ls__registry_check_store(r, err) != LS_ERR_OK)
-        return err->error.code;
-    ls__registry_simple_t *op = ls__registry_simple_new(r, subject, NULL, arg);
-    op->shape = shape_exists;
-    op->exists_cb = cb;
-    const char *params[] = {subject};
-    return ls__registry_simple_run(op,
-                                   "SELECT 1 FROM registry_subject_versions WHERE subject = $1 "
-                                   "AND NOT deleted LIMIT 1",
-                                   1, params, err);
 }
