@@ -91,6 +91,13 @@ test('two instances on one database: concurrent registrations get distinct ids a
     assert.equal(sharedIds[0], sharedIds[1], 'one canonical schema, one id');
     assert.ok(!ids.includes(sharedIds[0]));
 
+    // The same schema under one subject ten times at once: one version.
+    const same = JSON.stringify({ type: 'record', name: 'Same', fields: [{ name: 'n', type: 'long' }] });
+    const dupes = await Promise.all([...Array(10).keys()].map((k) =>
+      reg(bases[k % 2], 'POST', '/subjects/same-value/versions', { schema: same })));
+    assert.equal(new Set(dupes.map((r) => r.json?.id)).size, 1, dupes.map((r) => r.text).join());
+    assert.deepEqual((await reg(bases[1], 'GET', '/subjects/same-value/versions')).json, [1]);
+
     for (const subject of subjects) {
       const versions = (await reg(bases[0], 'GET', `/subjects/${subject}/versions`)).json;
       assert.deepEqual(versions, [...Array(10).keys()].map((k) => k + 1), subject);
