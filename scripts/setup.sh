@@ -13,7 +13,7 @@ PACKAGES=(
   libcurl4-openssl-dev libzstd-dev libsnappy-dev libavro-dev zlib1g-dev
   libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev
   # tests and demo
-  postgresql-15 postgresql-client-15 python3 python3-confluent-kafka
+  postgresql-15 postgresql-client-15 python3 python3-confluent-kafka python3-requests
   curl ca-certificates nghttp2-client wrk procps
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -57,9 +57,10 @@ static void handle_status(ls_http_req_t *req, void *data)
         "{s:s,s:I,s:{s:s,s:s?,s:s?},s:{s:s,s:b,s:b,s:i},s:{s:b,s:b,s:i,s:i,s:i},s:s,s:{s:I}}",
         "version", LS_VERSION, "uptime_s",
         (json_int_t)((uv_hrtime() - app->started_ns) / 1000000000ull), "listeners", "http",
-        ls_http_server_addr(app->http), "registry", NULL, "grpc", NULL, "kafka", "bootstrap",
-        ls_kafka_bootstrap(app->kafka), "embedded", ls_kafka_is_embedded(app->kafka), "up",
-        ls_kafka_is_up(app->kafka), "brokers_up", ks.brokers_up, "postgres", "ok",
+        ls_http_server_addr(app->http), "registry",
+        app->registry_http ? ls_http_server_addr(app->registry_http) : NULL, "grpc", NULL, "kafka",
+        "bootstrap", ls_kafka_bootstrap(app->kafka), "embedded", ls_kafka_is_embedded(app->kafka),
+        "up", ls_kafka_is_up(app->kafka), "brokers_up", ks.brokers_up, "postgres", "ok",
         ls_pg_is_up(app->pg), "migrated", app->migrated, "schema_version", app->schema_version,
         "pool_size", pg.size, "connections_up", pg.up, "warehouse", app->warehouse, "totals",
         "topics", (json_int_t)ls_topics_count(app->topics));

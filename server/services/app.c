@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/registry.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "store/migrate.h"
@@ -61,6 +62,7 @@ static void on_migrated(void *arg, int applied, int version, const ls_error_t *e
         return;
     }
     app->migrated = true;
+    ls_registry_set_ready(app->registry);
     app->schema_version = version;
     if (applied > 0)
         ls_log(LS_LOG_INFO, "app", "applied %d schema migrations (now at version %d)", applied,
@@ -128,6 +130,21 @@ static void collect_app(void *arg, ls_buf_t *out)
     ls_metrics_sample(out, "lakestream_kafka_producer_queue", NULL, ks.producer_queue);
     ls_metrics_header(out, "lakestream_topics", "gauge", "Topics registered");
     ls_metrics_sample(out, "lakestream_topics", NULL, (double)ls_topics_count(app->topics));
+}
+
+static void collect_registry(void *arg, ls_buf_t *out)
+{
+    ls_registry_stats_t st;
+    ls_registry_stats(arg, &st);
+    ls_metrics_header(out, "lakestream_registry_cached_schemas", "gauge",
+                      "Schemas held in the registry's by-id cache");
+    ls_metrics_sample(out, "lakestream_registry_cached_schemas", NULL, (double)st.entries);
+    ls_metrics_header(out, "lakestream_registry_cache_lookups_total", "counter",
+                      "Schema-by-id lookups, by outcome");
+    ls_metrics_sample(out, "lakestream_registry_cache_lookups_total", "result=\"hit\"",
+                      (double)st.hits);
+    ls_metrics_sample(out, "lakestream_registry_cache_lookups_total", "result=\"miss\"",
+                      (double)st.misses);
 }
 
 /* librdkafka's own log lines, into our JSON log (syslog levels 0..7). */
@@ -201,6 +218,8 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
     }
     app->topics = ls_topics_new(app->pg, app->kafka);
     app->sources = ls_sources_new(loop, app->pg, app->kafka, app->topics, cfg->pg_dsn);
+    app->registry = ls_registry_new(app->pg);
+    ls_topics_set_registry(app->topics, app->registry);
 
     ls_http_config_t hc = {.name = "http",
                            .addr = cfg->http_addr,
@@ -213,6 +232,19 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
     }
     ls_api_register_routes(app, app->http);
 
+    ls_http_config_t rc = {.name = "registry",
+                           .addr = cfg->registry_addr,
+                           .max_body_bytes = (size_t)cfg->http_max_body_bytes,
+                           .access_log_sample = cfg->http_access_log_sample,
+                           .json_content_types = ls_api_registry_content_types};
+    if (ls_http_server_start(loop, &rc, &app->registry_http, err) != LS_ERR_OK) {
+        app->exit_code = err->code == LS_ERR_UNAVAILABLE ? LS_EXIT_BIND : LS_EXIT_CONFIG;
+        ls_app_stop(app, NULL, NULL);
+        return err->code;
+    }
+    ls_api_registry_routes(app->registry, app->registry_http);
+    ls_metrics_register(app->metrics, collect_registry, app->registry);
+
     ls_metrics_register(app->metrics, collect_app, app);
     ls_metrics_register(app->metrics, ls_loop_lag_collect, &app->lag);
     ls_metrics_register(app->metrics, ls_http_collect_metrics, app->http);
@@ -220,8 +252,9 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
 
     char *dsn = ls_log_redact_dsn(cfg->pg_dsn);
     ls_log_fields(LS_LOG_INFO, "app", NULL,
-                  json_pack("{s:s,s:{s:s},s:{s:s,s:b},s:s,s:s}", "version", LS_VERSION, "listeners",
-                            "http", ls_http_server_addr(app->http), "kafka", "bootstrap",
+                  json_pack("{s:s,s:{s:s,s:s},s:{s:s,s:b},s:s,s:s}", "version", LS_VERSION,
+                            "listeners", "http", ls_http_server_addr(app->http), "registry",
+                            ls_http_server_addr(app->registry_http), "kafka", "bootstrap",
                             ls_kafka_bootstrap(app->kafka), "embedded",
                             ls_kafka_is_embedded(app->kafka), "postgres", dsn, "warehouse",
                             app->warehouse),
@@ -239,6 +272,7 @@ enum {
     STOP_CLOSE_SOURCES, /* CDC sources finish their batch before the flush */
     STOP_FLUSH_KAFKA,
     STOP_CLOSE_HTTP,
+    STOP_CLOSE_REGISTRY_HTTP,
     STOP_CLOSE_KAFKA,
     STOP_CLOSE_PG,
     STOP_FINAL,
@@ -268,6 +302,8 @@ static void finish_stop(ls_app_t *app)
     app->sources = NULL;
     ls_topics_free(app->topics);
     app->topics = NULL;
+    ls_registry_free(app->registry);
+    app->registry = NULL;
     ls_metrics_free(app->metrics);
     app->metrics = NULL;
     free(app->warehouse);
@@ -282,7 +318,9 @@ static void on_stop_timer(uv_timer_t *t)
 {
     ls_app_t *app = t->data;
     if (app->stop_phase == STOP_DRAIN_REQUESTS) {
-        bool drained = app->http == NULL || ls_http_server_inflight(app->http) == 0;
+        bool drained =
+            (app->http == NULL || ls_http_server_inflight(app->http) == 0) &&
+            (app->registry_http == NULL || ls_http_server_inflight(app->registry_http) == 0);
         if (!drained && uv_hrtime() < app->stop_deadline_ns)
             return;
         if (!drained) {
@@ -338,6 +376,15 @@ static void stop_step(ls_app_t *app)
         }
         app->stop_phase++;
         /* fall through */
+    case STOP_CLOSE_REGISTRY_HTTP:
+        if (app->registry_http != NULL) {
+            ls_http_server_t *http = app->registry_http;
+            app->registry_http = NULL;
+            ls_http_server_close(http, on_part_closed, app);
+            return;
+        }
+        app->stop_phase++;
+        /* fall through */
     case STOP_CLOSE_KAFKA:
         if (app->kafka != NULL) {
             ls_kafka_t *k = app->kafka;
@@ -381,6 +428,8 @@ void ls_app_stop(ls_app_t *app, void (*cb)(void *arg), void *arg)
     ls_log(LS_LOG_INFO, "app", "stopping: no new connections; finishing in-flight work");
     if (app->http != NULL)
         ls_http_server_stop_accepting(app->http);
+    if (app->registry_http != NULL)
+        ls_http_server_stop_accepting(app->registry_http);
     app->stop_phase = STOP_DRAIN_REQUESTS;
     stop_step(app);
 }

@@ -16,6 +16,7 @@
 #include "core/metrics.h"
 #include "kafka/kafka.h"
 #include "services/sources.h"
+#include "registry/registry.h"
 #include "services/topics.h"
 #include "store/pg.h"
 
@@ -40,6 +41,9 @@ typedef struct ls_app {
     ls_http_server_t *http;
     ls_topics_t *topics;
     ls_sources_t *sources; /* CDC sources */
+    /* schema registry: service and its own Confluent-API listener */
+    ls_registry_t *registry;
+    ls_http_server_t *registry_http;
     bool migrated;
     int schema_version;
     uv_timer_t retry_timer; /* retries migrations/loads while PostgreSQL is down */

@@ -23,6 +23,7 @@
 struct ls_topics {
     ls_pg_t *pg;
     ls_kafka_t *kafka;
+    ls_registry_t *registry;
     json_t *by_name; /* name -> topic object */
     bool loaded;
     bool listening;
@@ -52,6 +53,11 @@ ls_topics_t *ls_topics_new(ls_pg_t *pg, ls_kafka_t *kafka)
     t->kafka = kafka;
     t->by_name = json_object();
     return t;
+}
+
+void ls_topics_set_registry(ls_topics_t *t, ls_registry_t *registry)
+{
+    t->registry = registry;
 }
 
 void ls_topics_free(ls_topics_t *t)
@@ -403,6 +409,25 @@ static void on_create_tx(void *arg, ls_pg_tx_t *tx, const ls_error_t *err)
     }
 }
 
+static void on_subject_checked(void *arg, bool exists, const ls_registry_error_t *rerr)
+{
+    create_op_t *op = arg;
+    if (rerr->error_code != 0) {
+        op->err = rerr->error;
+    } else if (!exists) {
+        ls_error_set_path(&op->err, LS_ERR_FAILED_PRECONDITION, "$.value_subject",
+                          "value_subject \"%.260s\" is not a subject of the schema registry: "
+                          "register the value schema under it first",
+                          op->value_subject);
+    } else {
+        ls_error_t err;
+        if (ls_pg_begin(op->t->pg, NULL, on_create_tx, op, &err) == LS_ERR_OK)
+            return;
+        op->err = err;
+    }
+    create_finish(op);
+}
+
 /* Kafka topic config values are strings; accept JSON numbers and booleans
  * too and store them as the strings Kafka will see. */
 static ls_err_t validate_config(const json_t *config, json_t **out, ls_error_t *err)
@@ -525,7 +550,15 @@ ls_err_t ls_topics_create(ls_topics_t *t, const json_t *body, ls_topics_cb cb, v
         op->kv[i++] = key;
         op->kv[i++] = json_string_value(value);
     }
-    rc = ls_pg_begin(t->pg, NULL, on_create_tx, op, err);
+    if (op->value_subject != NULL && t->registry != NULL) {
+        ls_registry_error_t rerr;
+        rc = ls_registry_subject_exists(t->registry, op->value_subject, on_subject_checked, op,
+                                        &rerr);
+        if (rc != LS_ERR_OK && err != NULL)
+            *err = rerr.error;
+    } else {
+        rc = ls_pg_begin(t->pg, NULL, on_create_tx, op, err);
+    }
     if (rc != LS_ERR_OK)
         create_op_free(op);
     return rc;

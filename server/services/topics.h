@@ -14,12 +14,17 @@
 
 #include "core/error.h"
 #include "kafka/kafka.h"
+#include "registry/registry.h"
 #include "store/pg.h"
 
 typedef struct ls_topics ls_topics_t;
 
 ls_topics_t *ls_topics_new(ls_pg_t *pg, ls_kafka_t *kafka);
 void ls_topics_free(ls_topics_t *t);
+
+/* The schema registry that value_subject must exist in (borrowed; outlives
+ * t). Without one, value_subject is not checked. */
+void ls_topics_set_registry(ls_topics_t *t, ls_registry_t *registry);
 
 /* Loads the rows into memory and starts listening for changes made by other
  * instances; cb reports the outcome (retry on UNAVAILABLE). */
@@ -39,7 +44,9 @@ const char *ls_topics_list_text(ls_topics_t *t, size_t *len);
 typedef void (*ls_topics_cb)(void *arg, json_t *topic, const ls_error_t *err);
 
 /* Validates a create request body ({"name","partitions","replication_factor",
- * "config","value_subject"}), then records the topic and creates it in Kafka.
+ * "config","value_subject"}), checks that value_subject has a live version in
+ * the registry (else FAILED_PRECONDITION, through cb), then records the topic
+ * and creates it in Kafka.
  * Synchronous errors (validation, duplicate, dependency down) → no callback. */
 ls_err_t ls_topics_create(ls_topics_t *t, const json_t *body, ls_topics_cb cb, void *arg,
                           ls_error_t *err);

@@ -9,6 +9,17 @@ test('topics survive a restart and migrations run once', async () => {
   const db = createDatabase();
   const a = await startServer({ db });
   await waitReady(a);
+  // A topic's value_subject must exist in the schema registry first.
+  const registry = a.logs.find((l) => l.msg && l.msg.startsWith('lakestreamd started')).listeners.registry;
+  const missing = await request(a, 'POST', '/api/v1/topics', { name: 'durable', partitions: 5, value_subject: 'durable-value' });
+  assert.equal(missing.status, 412, missing.text);
+  assert.match(missing.json.error.message, /durable-value/);
+  const reg = await fetch(`http://${registry}/subjects/durable-value/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: '{"type":"record","name":"Durable","fields":[{"name":"n","type":"long"}]}' }),
+  });
+  assert.equal(reg.status, 200, await reg.text());
   assert.equal((await request(a, 'POST', '/api/v1/topics', { name: 'durable', partitions: 5, value_subject: 'durable-value' })).status, 201);
   assert.equal((await a.stop()).code, 0);
   const versions = psql(db, 'SELECT count(*) FROM lakestream_schema_version');
