@@ -31,6 +31,12 @@ test('topics survive a restart and migrations run once', async () => {
   assert.equal(l.json.items[0].name, 'durable');
   assert.equal(l.json.items[0].partitions, 5);
   assert.equal(l.json.items[0].value_subject, 'durable-value');
+  // The embedded broker starts empty; registered topics are given back to it.
+  const g = await waitFor('the topic to be back in the embedded broker', async () => {
+    const r = await request(b, 'GET', '/api/v1/topics/durable');
+    return r.status === 200 ? r : null;
+  });
+  assert.equal(g.json.partition_offsets.length, 5);
   assert.equal(psql(db, 'SELECT count(*) FROM lakestream_schema_version'), versions);
   assert.equal((await b.stop()).code, 0);
 });
