@@ -37,6 +37,7 @@ static void on_topics_loaded(void *arg, const ls_error_t *err)
     }
     app->retry_delay_ms = 200;
     ls_log(LS_LOG_INFO, "app", "state loaded: %zu topics", ls_topics_count(app->topics));
+    ls_chains_start(app->chains); /* chains: restart the deployed chains */
 }
 
 static void on_migrated(void *arg, int applied, int version, const ls_error_t *err)
@@ -186,6 +187,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
         return err->code;
     }
     app->topics = ls_topics_new(app->pg, app->kafka);
+    app->chains = ls_chains_new(loop, app->pg, app->kafka); /* chains */
 
     ls_http_config_t hc = {.name = "http",
                            .addr = cfg->http_addr,
@@ -201,6 +203,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
     ls_metrics_register(app->metrics, collect_app, app);
     ls_metrics_register(app->metrics, ls_loop_lag_collect, &app->lag);
     ls_metrics_register(app->metrics, ls_http_collect_metrics, app->http);
+    ls_metrics_register(app->metrics, ls_chains_collect_metrics, app->chains); /* chains */
 
     char *dsn = ls_log_redact_dsn(cfg->pg_dsn);
     ls_log_fields(LS_LOG_INFO, "app", NULL,
@@ -220,6 +223,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
 
 enum {
     STOP_DRAIN_REQUESTS,
+    STOP_CHAINS, /* chains: drain and commit before the producer flush */
     STOP_FLUSH_KAFKA,
     STOP_CLOSE_HTTP,
     STOP_CLOSE_KAFKA,
@@ -249,6 +253,8 @@ static void finish_stop(ls_app_t *app)
 {
     ls_topics_free(app->topics);
     app->topics = NULL;
+    ls_chains_free(app->chains); /* chains */
+    app->chains = NULL;
     ls_metrics_free(app->metrics);
     app->metrics = NULL;
     free(app->warehouse);
@@ -272,7 +278,7 @@ static void on_stop_timer(uv_timer_t *t)
             app->exit_code = LS_EXIT_STOP_TIMEOUT;
         }
         uv_timer_stop(t);
-        app->stop_phase = STOP_FLUSH_KAFKA;
+        app->stop_phase = STOP_CHAINS;
         stop_step(app);
         return;
     }
@@ -294,6 +300,14 @@ static void stop_step(ls_app_t *app)
     case STOP_DRAIN_REQUESTS:
         uv_timer_start(&app->stop_timer, on_stop_timer, 0, 10);
         return;
+    case STOP_CHAINS: /* chains */
+        if (app->chains != NULL) {
+            ls_chains_stop_all(app->chains, remaining_ms > 1000 ? remaining_ms - 1000 : 1,
+                               on_part_closed, app);
+            return;
+        }
+        app->stop_phase++;
+        /* fall through */
     case STOP_FLUSH_KAFKA:
         if (app->kafka != NULL) {
             ls_kafka_flush(app->kafka, remaining_ms > 0 ? remaining_ms : 1, on_kafka_flushed, app);

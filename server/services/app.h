@@ -16,6 +16,7 @@
 #include "core/metrics.h"
 #include "kafka/kafka.h"
 #include "services/topics.h"
+#include "services/chains.h"
 #include "store/pg.h"
 
 /* Exit codes, documented in --help and README. */
@@ -38,6 +39,7 @@ typedef struct ls_app {
     ls_kafka_t *kafka;
     ls_http_server_t *http;
     ls_topics_t *topics;
+    ls_chains_t *chains; /* filter chains */
     bool migrated;
     int schema_version;
     uv_timer_t retry_timer; /* retries migrations/loads while PostgreSQL is down */
