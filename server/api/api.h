@@ -12,5 +12,6 @@
 void ls_api_health_routes(ls_app_t *app, ls_http_server_t *http);
 void ls_api_topics_routes(ls_app_t *app, ls_http_server_t *http);
 void ls_api_sources_routes(ls_app_t *app, ls_http_server_t *http);
+void ls_api_chains_routes(ls_app_t *app, ls_http_server_t *http); /* chains */
 
 #endif

@@ -758,3 +758,20 @@ void ls_http_server_close(ls_http_server_t *s, void (*cb)(void *arg), void *arg)
     s->close_timer.data = s;
     uv_timer_start(&s->close_timer, on_close_poll, 0, 5);
 }
+
+/* ---------- raw bodies (added for chain specs sent as YAML) ---------- */
+
+const char *ls_http_raw_body(const ls_http_req_t *req, size_t *len)
+{
+    if (req->h2o == NULL || req->h2o->entity.base == NULL) {
+        *len = 0;
+        return "";
+    }
+    *len = req->h2o->entity.len;
+    return req->h2o->entity.base;
+}
+
+size_t ls_http_max_body_bytes(const ls_http_req_t *req)
+{
+    return req->server->max_body_bytes;
+}

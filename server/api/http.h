@@ -85,6 +85,13 @@ void *ls_http_data(const ls_http_req_t *req);
 /* True once the client has gone; the eventual answer will be discarded. */
 bool ls_http_gone(const ls_http_req_t *req);
 
+/* Added for chain specs sent as YAML: the raw request body of a route
+ * registered without LS_HTTP_JSON_BODY (not NUL-terminated; borrowed until
+ * the request is answered; "" with *len 0 when empty), and the listener's
+ * body limit, which such routes must enforce themselves. */
+const char *ls_http_raw_body(const ls_http_req_t *req, size_t *len);
+size_t ls_http_max_body_bytes(const ls_http_req_t *req);
+
 /* ---- answers: each frees req; exactly one per request ---- */
 /* JSON body (reference stolen; NULL sends no body). */
 void ls_http_respond_json(ls_http_req_t *req, int status, json_t *body);

@@ -52,6 +52,7 @@ static void on_topics_loaded(void *arg, const ls_error_t *err)
         ls_sources_load(app->sources, on_sources_loaded, app, &serr) != LS_ERR_OK &&
         serr.code != LS_ERR_FAILED_PRECONDITION)
         schedule_retry(app, "loading CDC sources", &serr);
+    ls_chains_start(app->chains); /* chains: restart the deployed chains */
 }
 
 static void on_migrated(void *arg, int applied, int version, const ls_error_t *err)
@@ -220,6 +221,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
     app->sources = ls_sources_new(loop, app->pg, app->kafka, app->topics, cfg->pg_dsn);
     app->registry = ls_registry_new(app->pg);
     ls_topics_set_registry(app->topics, app->registry);
+    app->chains = ls_chains_new(loop, app->pg, app->kafka); /* chains */
 
     ls_http_config_t hc = {.name = "http",
                            .addr = cfg->http_addr,
@@ -249,6 +251,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
     ls_metrics_register(app->metrics, ls_loop_lag_collect, &app->lag);
     ls_metrics_register(app->metrics, ls_http_collect_metrics, app->http);
     ls_metrics_register(app->metrics, ls_sources_collect, app->sources);
+    ls_metrics_register(app->metrics, ls_chains_collect_metrics, app->chains); /* chains */
 
     char *dsn = ls_log_redact_dsn(cfg->pg_dsn);
     ls_log_fields(LS_LOG_INFO, "app", NULL,
@@ -270,6 +273,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
 enum {
     STOP_DRAIN_REQUESTS,
     STOP_CLOSE_SOURCES, /* CDC sources finish their batch before the flush */
+    STOP_CHAINS, /* chains: drain and commit before the producer flush */
     STOP_FLUSH_KAFKA,
     STOP_CLOSE_HTTP,
     STOP_CLOSE_REGISTRY_HTTP,
@@ -304,6 +308,8 @@ static void finish_stop(ls_app_t *app)
     app->topics = NULL;
     ls_registry_free(app->registry);
     app->registry = NULL;
+    ls_chains_free(app->chains); /* chains */
+    app->chains = NULL;
     ls_metrics_free(app->metrics);
     app->metrics = NULL;
     free(app->warehouse);
@@ -355,6 +361,14 @@ static void stop_step(ls_app_t *app)
         if (app->sources != NULL) {
             ls_sources_stop(app->sources, remaining_ms / 2 > 0 ? remaining_ms / 2 : 1,
                             on_part_closed, app);
+            return;
+        }
+        app->stop_phase++;
+        /* fall through */
+    case STOP_CHAINS: /* chains */
+        if (app->chains != NULL) {
+            ls_chains_stop_all(app->chains, remaining_ms > 1000 ? remaining_ms - 1000 : 1,
+                               on_part_closed, app);
             return;
         }
         app->stop_phase++;

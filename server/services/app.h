@@ -18,6 +18,7 @@
 #include "services/sources.h"
 #include "registry/registry.h"
 #include "services/topics.h"
+#include "services/chains.h"
 #include "store/pg.h"
 
 /* Exit codes, documented in --help and README. */
@@ -44,6 +45,7 @@ typedef struct ls_app {
     /* schema registry: service and its own Confluent-API listener */
     ls_registry_t *registry;
     ls_http_server_t *registry_http;
+    ls_chains_t *chains; /* filter chains */
     bool migrated;
     int schema_version;
     uv_timer_t retry_timer; /* retries migrations/loads while PostgreSQL is down */
