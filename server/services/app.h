@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/metrics.h"
 #include "kafka/kafka.h"
+#include "services/tables.h"
 #include "services/topics.h"
 #include "store/pg.h"
 
@@ -38,6 +39,7 @@ typedef struct ls_app {
     ls_kafka_t *kafka;
     ls_http_server_t *http;
     ls_topics_t *topics;
+    ls_tables_t *tables; /* Iceberg tables and catalog (services/tables.h) */
     bool migrated;
     int schema_version;
     uv_timer_t retry_timer; /* retries migrations/loads while PostgreSQL is down */
