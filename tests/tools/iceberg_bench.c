@@ -103,7 +103,9 @@ int main(int argc, char **argv)
         die("list", &err);
 
     /* planning: full scan, then a selective filter */
-    const char *filters[2] = {NULL, "day = '2022-02-27' AND id >= 5095000"};
+    const char *filters[2] = {NULL, getenv("BENCH_FILTER")
+                                        ? getenv("BENCH_FILTER")
+                                        : "day = '2022-02-27' AND id >= 5095000"};
     double plan_s[2];
     size_t kept[2];
     for (int f = 0; f < 2; f++) {
