@@ -86,6 +86,14 @@ int main(int argc, char **argv)
             ls_iceberg_value_to_bytes(&v, &b);
             json_object_set_new(json_array_get(ub, 0), "value",
                                 ls_iceberg_avro_bytes(b.data, b.len));
+            /* the day column's bounds agree with the file's partition */
+            b.len = 0;
+            ls_parquet_value_t d = {.type = LS_PARQUET_DATE, .v.i32 = 19000 + m};
+            ls_iceberg_value_to_bytes(&d, &b);
+            json_object_set_new(json_array_get(lb, 1), "value",
+                                ls_iceberg_avro_bytes(b.data, b.len));
+            json_object_set_new(json_array_get(ub, 1), "value",
+                                ls_iceberg_avro_bytes(b.data, b.len));
             json_array_append_new(entries, json_pack("{s:i,s:i,s:i,s:i,s:o}", "status", 1,
                                                      "snapshot_id", 1, "sequence_number", 1,
                                                      "file_sequence_number", 1, "data_file", df));
