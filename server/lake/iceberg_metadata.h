@@ -77,7 +77,8 @@ json_t *ls_iceberg_metadata_new(json_t *schema, json_t *partition, json_t *prope
                                 ls_error_t *err);
 
 /* Checks that a parsed metadata.json is a v2 (or v1) table document we can use: the required
- * fields with the right JSON types, a current schema and default spec that parse. */
+ * fields with the right JSON types (schemas are parsed later, by the operations that need the
+ * typed views); fills absent optional arrays/objects with their empty forms. */
 ls_err_t ls_iceberg_metadata_check(json_t *meta, ls_error_t *err);
 
 /* Typed views of the current schema / a schema id / the default spec (new objects). */

@@ -111,6 +111,8 @@ struct op {
     int64_t limit;
     json_t *rows, *scan_files;
     unsigned long long files_scanned, files_pruned, manifests_pruned;
+    json_t *column_names; /* scan projection (names) */
+    char *filter_text;
     /* compaction: bytes of the files being rewritten */
     uint8_t **inputs;
     size_t *input_lens;
@@ -187,6 +189,8 @@ static void op_free(op_t *op)
     json_decref(op->referenced);
     free(op->list_token);
     free(op->location);
+    json_decref(op->column_names);
+    free(op->filter_text);
     json_decref(op->pending_list);
     json_decref(op->rewrite_entries);
     json_decref(op->deleted);
@@ -392,7 +396,6 @@ static void op_load(op_t *op)
                     3, params, on_row, op, &e) != LS_ERR_OK)
         op_fail_err(op, &e);
 }
-
 
 /* ---------------- commit ---------------- */
 
@@ -1457,11 +1460,11 @@ static void scan_apply(op_t *op)
         op_fail_err(op, &e);
         return;
     }
-    if (op->input != NULL) { /* columns */
-        op->n_columns = json_array_size(op->input);
+    if (op->column_names != NULL) {
+        op->n_columns = json_array_size(op->column_names);
         op->columns = ls_calloc(op->n_columns + 1, sizeof *op->columns);
         for (size_t i = 0; i < op->n_columns; i++) {
-            const char *n = json_string_value(json_array_get(op->input, i));
+            const char *n = json_string_value(json_array_get(op->column_names, i));
             int c = n != NULL ? ls_iceberg_schema_find_name(op->schema, n) : -1;
             if (c < 0) {
                 op_fail(op, LS_ERR_INVALID_ARGUMENT, "columns: the table has no column \"%s\"",
@@ -1471,8 +1474,8 @@ static void scan_apply(op_t *op)
             op->columns[i] = c;
         }
     }
-    if (op->meta_text != NULL) { /* filter text */
-        if (ls_iceberg_filter_parse(op->meta_text, op->schema, &op->filter, &e) != LS_ERR_OK) {
+    if (op->filter_text != NULL) {
+        if (ls_iceberg_filter_parse(op->filter_text, op->schema, &op->filter, &e) != LS_ERR_OK) {
             op_fail_err(op, &e);
             return;
         }
@@ -1499,8 +1502,8 @@ ls_err_t ls_iceberg_scan(ls_iceberg_catalog_t *c, const char *ns, const char *na
         return err->code;
     c->stats.scans++;
     copy_as_of(op, as_of);
-    op->input = columns != NULL ? json_deep_copy(columns) : NULL;
-    op->meta_text = filter != NULL && filter[0] != '\0' ? ls_strdup(filter) : NULL;
+    op->column_names = columns != NULL ? json_deep_copy(columns) : NULL;
+    op->filter_text = filter != NULL && filter[0] != '\0' ? ls_strdup(filter) : NULL;
     op->limit = limit < 0 || limit > SCAN_ROW_CAP ? SCAN_ROW_CAP : limit;
     op->apply = scan_apply;
     op_load(op);
