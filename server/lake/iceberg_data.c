@@ -128,8 +128,8 @@ static void groups_free(group_t *groups, size_t n, size_t nf)
 }
 
 ls_err_t ls_iceberg_write_rows(const ls_iceberg_schema_t *schema, const ls_iceberg_spec_t *spec,
-                               json_t *rows, const char *location, ls_iceberg_new_file_t **files,
-                               size_t *n_files, ls_error_t *err)
+                               json_t *rows, const char *location, size_t max_rows_per_file,
+                               ls_iceberg_new_file_t **files, size_t *n_files, ls_error_t *err)
 {
     *files = NULL;
     *n_files = 0;
@@ -215,7 +215,7 @@ ls_err_t ls_iceberg_write_rows(const ls_iceberg_schema_t *schema, const ls_icebe
         groups_free(groups, n_groups, nf);
         return rc;
     }
-    /* pass 2: one Parquet file per group */
+    /* pass 2: one Parquet file per group, or per max_rows_per_file rows of a group */
     char *schema_text = json_dumps(schema->json, JSON_COMPACT);
     ls_parquet_schema_t *ps = ls_parquet_schema_from_iceberg(schema_text, strlen(schema_text), err);
     if (ps == NULL) {
@@ -223,15 +223,23 @@ ls_err_t ls_iceberg_write_rows(const ls_iceberg_schema_t *schema, const ls_icebe
         groups_free(groups, n_groups, nf);
         return LS_ERR_INVALID_ARGUMENT;
     }
-    ls_iceberg_new_file_t *out = ls_calloc(n_groups + 1, sizeof *out);
-    size_t n_out = 0;
-    for (size_t g = 0; g < n_groups && rc == LS_ERR_OK; g++) {
+    size_t n_chunks = 0;
+    for (size_t g = 0; g < n_groups; g++)
+        n_chunks += max_rows_per_file > 0
+                        ? (groups[g].n_rows + max_rows_per_file - 1) / max_rows_per_file
+                        : 1;
+    ls_iceberg_new_file_t *out = ls_calloc(n_chunks + 1, sizeof *out);
+    size_t n_out = 0, g = 0, first = 0;
+    while (g < n_groups && rc == LS_ERR_OK) {
+        size_t last = groups[g].n_rows;
+        if (max_rows_per_file > 0 && last - first > max_rows_per_file)
+            last = first + max_rows_per_file;
         ls_parquet_writer_t *w = NULL;
         rc = ls_parquet_writer_new(ps, NULL, NULL, NULL, &w, err);
         if (rc != LS_ERR_OK)
             break;
         ls_parquet_writer_set_metadata(w, "iceberg.schema", schema_text, err);
-        for (size_t i = 0; i < groups[g].n_rows && rc == LS_ERR_OK; i++) {
+        for (size_t i = first; i < last && rc == LS_ERR_OK; i++) {
             size_t r = groups[g].rows[i];
             json_t *row = json_array_get(rows, r);
             for (size_t c = 0; c < schema->n_fields && rc == LS_ERR_OK; c++) {
@@ -258,7 +266,7 @@ ls_err_t ls_iceberg_write_rows(const ls_iceberg_schema_t *schema, const ls_icebe
             ls_iceberg_uuid(uuid);
             ls_buf_printf(&path, "%s/data/", location);
             partition_path(spec, &groups[g], &path);
-            ls_buf_printf(&path, "%05zu-%s.parquet", g, uuid);
+            ls_buf_printf(&path, "%05zu-%s.parquet", n_out - 1, uuid);
             f->path = ls_buf_steal(&path, NULL);
             size_t len;
             const uint8_t *bytes = ls_parquet_writer_buffer(w, &len);
@@ -273,6 +281,11 @@ ls_err_t ls_iceberg_write_rows(const ls_iceberg_schema_t *schema, const ls_icebe
             free(pv);
         }
         ls_parquet_writer_free(w);
+        first = last;
+        if (first >= groups[g].n_rows) {
+            g++;
+            first = 0;
+        }
     }
     ls_parquet_schema_free(ps);
     free(schema_text);

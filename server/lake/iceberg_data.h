@@ -27,13 +27,14 @@ typedef struct {
     int64_t records;
 } ls_iceberg_new_file_t;
 
-/* Converts rows (array of objects keyed by column name; missing keys are null) into one Parquet
- * file per partition tuple under `location`. Unknown keys, wrong value types and nulls in
- * required columns are INVALID_ARGUMENT naming "$.rows[i].col". *files (n_files entries) are
+/* Converts rows (array of objects keyed by column name; missing keys are null) into Parquet
+ * files under `location`: one per partition tuple, split every max_rows_per_file rows (0: no
+ * split; compaction uses it to hit a target file size). Unknown keys, wrong value types and nulls
+ * in required columns are INVALID_ARGUMENT naming "$.rows[i].col". *files (n_files entries) are
  * owned by the caller: ls_iceberg_new_files_free. No rows gives zero files. */
 ls_err_t ls_iceberg_write_rows(const ls_iceberg_schema_t *schema, const ls_iceberg_spec_t *spec,
-                               json_t *rows, const char *location, ls_iceberg_new_file_t **files,
-                               size_t *n_files, ls_error_t *err);
+                               json_t *rows, const char *location, size_t max_rows_per_file,
+                               ls_iceberg_new_file_t **files, size_t *n_files, ls_error_t *err);
 void ls_iceberg_new_files_free(ls_iceberg_new_file_t *files, size_t n);
 
 /* ---- filters ---- */

@@ -111,7 +111,8 @@ struct op {
     int64_t limit;
     json_t *rows, *scan_files;
     unsigned long long files_scanned, files_pruned, manifests_pruned;
-    json_t *column_names; /* scan projection (names) */
+    size_t max_rows_per_file; /* compaction: rows that make a target-size file */
+    json_t *column_names;     /* scan projection (names) */
     char *filter_text;
     /* compaction: bytes of the files being rewritten */
     uint8_t **inputs;
@@ -1093,8 +1094,8 @@ static void append_put_next(op_t *op)
 static void write_files_work(op_t *op)
 {
     json_t *rows = op->rows != NULL ? op->rows : op->input;
-    if (ls_iceberg_write_rows(op->schema, op->spec, rows, op->location, &op->files, &op->n_files,
-                              &op->err) != LS_ERR_OK)
+    if (ls_iceberg_write_rows(op->schema, op->spec, rows, op->location, op->max_rows_per_file,
+                              &op->files, &op->n_files, &op->err) != LS_ERR_OK)
         return;
     op->manifest_entries = json_array();
     for (size_t i = 0; i < op->n_files; i++)
@@ -1592,10 +1593,18 @@ static void compact_put_next(op_t *op)
 static void compact_work(op_t *op)
 {
     op->rows = json_array();
-    for (size_t i = 0; i < json_array_size(op->scan_files); i++)
+    uint64_t in_bytes = 0;
+    for (size_t i = 0; i < json_array_size(op->scan_files); i++) {
+        in_bytes += op->input_lens[i];
         if (ls_iceberg_read_rows(op->schema, op->inputs[i], op->input_lens[i], NULL, NULL, 0, -1,
                                  op->rows, &op->err) != LS_ERR_OK)
             return;
+    }
+    /* target-size output: the inputs' bytes per row predict the new files' */
+    size_t n = json_array_size(op->rows);
+    double per_row = n > 0 ? (double)in_bytes / (double)n : 1.0;
+    double rows_per_file = (double)op->target_bytes / (per_row > 0 ? per_row : 1.0);
+    op->max_rows_per_file = rows_per_file < 1.0 ? 1 : (size_t)rows_per_file;
     write_files_work(op);
 }
 

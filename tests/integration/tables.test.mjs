@@ -198,12 +198,15 @@ test('expiry never drops a tagged snapshot; compaction keeps every row; orphans 
 
   const before = await ok(await request(server, 'GET', '/api/v1/tables/feat.maint/files'));
   assert.equal(before.files.length, 4);
-  const c = await ok(await request(server, 'POST', '/api/v1/tables/feat.maint/maintenance', { action: 'compact' }));
+  // a target of 2.5 input files' size: the 20 rows are rewritten into 2 files (12 + 8 rows)
+  const avg = before.files.reduce((s, f) => s + f.file_size_in_bytes, 0) / before.files.length;
+  const c = await ok(await request(server, 'POST', '/api/v1/tables/feat.maint/maintenance',
+    { action: 'compact', target_file_size_bytes: Math.floor(avg * 2.5) }));
   assert.equal(c.rewritten_files, 4);
-  assert.equal(c.added_files, 1);
+  assert.equal(c.added_files, 2);
   assert.equal(c.records, 20);
   const afterFiles = await ok(await request(server, 'GET', '/api/v1/tables/feat.maint/files'));
-  assert.equal(afterFiles.files.length, 1);
+  assert.deepEqual(afterFiles.files.map((f) => f.record_count).sort(), [12, 8].sort());
   const all = (await rows('feat.maint')).rows.sort(byId);
   assert.deepEqual(all.map((r) => r.id), Array.from({ length: 20 }, (_, i) => i));
   const last = (await ok(await request(server, 'GET', '/api/v1/tables/feat.maint/snapshots'))).snapshots.at(-1);

@@ -59,7 +59,8 @@ int main(int argc, char **argv)
                                               i / 3.0, "label", "some label text"));
     ls_iceberg_new_file_t *files = NULL;
     size_t nf = 0;
-    if (ls_iceberg_write_rows(schema, spec, rows, "file:///bench", &files, &nf, &err) != LS_ERR_OK)
+    if (ls_iceberg_write_rows(schema, spec, rows, "file:///bench", 0, &files, &nf, &err) !=
+        LS_ERR_OK)
         die("write", &err);
     json_t *list = json_array();
     blob_t *manifests = calloc((size_t)n_manifests, sizeof *manifests);
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
     ls_iceberg_new_file_t *bf = NULL;
     size_t nbf = 0;
     double tw = now_s();
-    if (ls_iceberg_write_rows(schema, spec, big, "file:///bench", &bf, &nbf, &err) != LS_ERR_OK)
+    if (ls_iceberg_write_rows(schema, spec, big, "file:///bench", 0, &bf, &nbf, &err) != LS_ERR_OK)
         die("write big", &err);
     double write_s = now_s() - tw;
     json_t *out = json_array();

@@ -55,7 +55,7 @@ LS_TEST(rows_are_split_by_partition_and_read_back_exactly)
     ls_iceberg_new_file_t *files = NULL;
     size_t n = 0;
     ls_error_t err;
-    LS_REQUIRE(ls_iceberg_write_rows(t.schema, t.spec, rows, "file:///w/t", &files, &n, &err) ==
+    LS_REQUIRE(ls_iceberg_write_rows(t.schema, t.spec, rows, "file:///w/t", 0, &files, &n, &err) ==
                LS_ERR_OK);
     LS_CHECK_INT_EQ((int)n, 2);
     LS_CHECK(strstr(files[0].path, "file:///w/t/data/day=2024-01-01/") == files[0].path);
@@ -123,7 +123,7 @@ LS_TEST(bad_rows_and_bad_filters_give_clear_errors)
         ls_error_t err;
         ls_error_clear(&err);
         LS_CHECK_INT_EQ(
-            ls_iceberg_write_rows(t.schema, t.spec, rows, "file:///w", &files, &n, &err),
+            ls_iceberg_write_rows(t.schema, t.spec, rows, "file:///w", 0, &files, &n, &err),
             LS_ERR_INVALID_ARGUMENT);
         LS_CHECK(strncmp(err.path, "$.rows[0]", 9) == 0);
         json_decref(rows);
@@ -160,7 +160,8 @@ LS_TEST(files_written_before_schema_evolution_read_with_nulls_and_widened_values
     json_t *rows = json_loads("[{\"n\":7},{\"n\":-3}]", 0, NULL);
     ls_iceberg_new_file_t *files = NULL;
     size_t n = 0;
-    LS_REQUIRE(ls_iceberg_write_rows(s1, spec, rows, "file:///w", &files, &n, &err) == LS_ERR_OK);
+    LS_REQUIRE(ls_iceberg_write_rows(s1, spec, rows, "file:///w", 0, &files, &n, &err) ==
+               LS_ERR_OK);
     LS_REQUIRE(ls_iceberg_metadata_widen_column(meta, "n", "long", &err) == LS_ERR_OK);
     LS_REQUIRE(ls_iceberg_metadata_add_column(meta, "extra", "string", &err) == LS_ERR_OK);
     LS_REQUIRE(ls_iceberg_metadata_schema(meta, -1, &s2, &err) == LS_ERR_OK);
@@ -183,6 +184,31 @@ LS_TEST(files_written_before_schema_evolution_read_with_nulls_and_widened_values
     json_decref(schema);
 }
 
-LS_TEST_MAIN(LS_T(rows_are_split_by_partition_and_read_back_exactly),
+LS_TEST(a_partition_is_split_into_files_of_at_most_max_rows)
+{
+    table_t t = make_table("[{\"source\":\"day\",\"transform\":\"identity\"}]");
+    json_t *rows = json_array(); /* 8 rows on each of two days */
+    for (int i = 0; i < 16; i++)
+        json_array_append_new(
+            rows, json_pack("{s:i,s:s}", "id", i, "day", i % 2 ? "2024-01-01" : "2024-01-02"));
+    ls_iceberg_new_file_t *files = NULL;
+    size_t n = 0;
+    ls_error_t err;
+    LS_REQUIRE(ls_iceberg_write_rows(t.schema, t.spec, rows, "file:///w", 3, &files, &n, &err) ==
+               LS_ERR_OK);
+    LS_CHECK_INT_EQ((int)n, 6); /* 8 rows per day -> 3 + 3 + 2, twice */
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        LS_CHECK(files[i].records <= 3);
+        total += files[i].records;
+    }
+    LS_CHECK_INT_EQ(total, 16);
+    ls_iceberg_new_files_free(files, n);
+    json_decref(rows);
+    free_table(&t);
+}
+
+LS_TEST_MAIN(LS_T(a_partition_is_split_into_files_of_at_most_max_rows),
+             LS_T(rows_are_split_by_partition_and_read_back_exactly),
              LS_T(bad_rows_and_bad_filters_give_clear_errors),
              LS_T(files_written_before_schema_evolution_read_with_nulls_and_widened_values))
