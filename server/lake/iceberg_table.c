@@ -1150,6 +1150,77 @@ ls_err_t ls_iceberg_append(ls_iceberg_catalog_t *c, const char *ns, const char *
     return LS_ERR_OK;
 }
 
+/* ---------------- delete files ---------------- */
+
+static void delete_committed(op_t *op)
+{
+    op->result = json_pack("{s:I,s:I,s:I,s:i}", "snapshot_id", (json_int_t)op->snapshot_id,
+                           "deleted_files", (json_int_t)op->deleted_files, "deleted_records",
+                           (json_int_t)op->deleted_records, "attempts", op->attempt + 1);
+    op_done(op);
+}
+
+static void delete_collected(op_t *op)
+{
+    json_t *live = json_object();
+    size_t i, k;
+    json_t *e;
+    FOREACH_LIVE(op, i, k, e)
+    json_object_set_new(
+        live, json_string_value(json_object_get(json_object_get(e, "data_file"), "file_path")),
+        json_true());
+    const char *p;
+    json_t *v;
+    json_object_foreach(op->deleted, p, v)
+    {
+        if (json_object_get(live, p) == NULL) {
+            json_decref(live);
+            op_fail(op, LS_ERR_NOT_FOUND, "%s is not a live data file of %s.%s", p, op->ns,
+                    op->name);
+            return;
+        }
+    }
+    json_decref(live);
+    build_snapshot(op, "delete", delete_committed);
+}
+
+static void delete_apply(op_t *op)
+{
+    ls_error_t e;
+    if (load_views(op, &e) != LS_ERR_OK) {
+        op_fail_err(op, &e);
+        return;
+    }
+    int64_t head = ls_iceberg_metadata_current_snapshot(op->base);
+    if (head < 0) {
+        op_fail(op, LS_ERR_NOT_FOUND, "table %s.%s has no data files", op->ns, op->name);
+        return;
+    }
+    collect(op, head, true, delete_collected);
+}
+
+ls_err_t ls_iceberg_delete_files(ls_iceberg_catalog_t *c, const char *ns, const char *name,
+                                 json_t *paths, ls_iceberg_cb cb, void *arg, ls_error_t *err)
+{
+    if (!json_is_array(paths) || json_array_size(paths) == 0 || json_array_size(paths) > 100000)
+        return ls_error_set_path(err, LS_ERR_INVALID_ARGUMENT, "$.files",
+                                 "files must be a non-empty array of data file paths");
+    size_t i;
+    json_t *p;
+    json_array_foreach(paths, i, p) if (!json_is_string(p)) return ls_error_set_path(
+        err, LS_ERR_INVALID_ARGUMENT, "$.files", "files must be strings");
+    op_t *op;
+    if (op_new(c, OP_APPEND, ns, name, cb, arg, &op, err) != LS_ERR_OK)
+        return err->code;
+    op->deleted = json_object();
+    json_array_foreach(paths, i, p)
+        json_object_set_new(op->deleted, json_string_value(p), json_true());
+    op->snapshot_id = ls_iceberg_new_snapshot_id();
+    op->apply = delete_apply;
+    op_load(op);
+    return LS_ERR_OK;
+}
+
 /* ---------------- metadata-only changes ---------------- */
 
 static void meta_committed(op_t *op)

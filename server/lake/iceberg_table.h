@@ -93,6 +93,12 @@ ls_err_t ls_iceberg_append(ls_iceberg_catalog_t *c, const char *ns, const char *
                            const char *branch, bool overwrite, ls_iceberg_cb cb, void *arg,
                            ls_error_t *err);
 
+/* Deletes whole data files (paths as listed by ls_iceberg_files) from main in one "delete"
+ * snapshot. NOT_FOUND when a path is not a live data file. Result {"snapshot_id",
+ * "deleted_files","deleted_records","attempts"}. */
+ls_err_t ls_iceberg_delete_files(ls_iceberg_catalog_t *c, const char *ns, const char *name,
+                                 json_t *paths, ls_iceberg_cb cb, void *arg, ls_error_t *err);
+
 /* Creates/moves (replace) a tag or branch to snapshot_id (< 0: current). Result {"name",
  * "type","snapshot_id"}. */
 ls_err_t ls_iceberg_set_ref(ls_iceberg_catalog_t *c, const char *ns, const char *name,

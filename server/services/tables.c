@@ -565,9 +565,9 @@ ls_err_t ls_tables_evolve(ls_tables_t *t, const char *full, json_t *body, ls_tab
 ls_err_t ls_tables_maintain(ls_tables_t *t, const char *full, json_t *body, ls_tables_cb cb,
                             void *arg, ls_error_t *err)
 {
-    static const char *allowed[] = {"action",          "older_than_ms",
-                                    "retain_last",     "target_file_size_bytes",
-                                    "min_input_files", NULL};
+    static const char *allowed[] = {
+        "action",          "older_than_ms", "retain_last", "target_file_size_bytes",
+        "min_input_files", "files",         NULL};
     if (!json_is_object(body))
         return ls_error_set(err, LS_ERR_INVALID_ARGUMENT, "body must be a JSON object");
     if (ls_json_check_members(body, "$", allowed, err) != LS_ERR_OK)
@@ -584,10 +584,12 @@ ls_err_t ls_tables_maintain(ls_tables_t *t, const char *full, json_t *body, ls_t
             LS_ERR_OK)
         return err->code;
     bool expire = strcmp(action, "expire_snapshots") == 0, compact = strcmp(action, "compact") == 0,
-         orphans = strcmp(action, "orphans") == 0;
-    if (!expire && !compact && !orphans)
+         orphans = strcmp(action, "orphans") == 0,
+         delete_files = strcmp(action, "delete_files") == 0;
+    if (!expire && !compact && !orphans && !delete_files)
         return ls_error_set_path(err, LS_ERR_INVALID_ARGUMENT, "$.action",
-                                 "action must be expire_snapshots, compact or orphans");
+                                 "action must be expire_snapshots, compact, orphans or "
+                                 "delete_files");
     if (expire && json_object_get(body, "older_than_ms") == NULL)
         older = INT64_MAX / 2; /* everything a ref or retain_last does not protect */
     tcall_t tc;
@@ -596,6 +598,10 @@ ls_err_t ls_tables_maintain(ls_tables_t *t, const char *full, json_t *body, ls_t
     if (expire)
         return finish(&tc, ls_iceberg_expire(t->catalog, tc.ns, tc.name, older, (int)retain,
                                              on_catalog, tc.c, err));
+    if (delete_files)
+        return finish(&tc, ls_iceberg_delete_files(t->catalog, tc.ns, tc.name,
+                                                   json_object_get(body, "files"), on_catalog, tc.c,
+                                                   err));
     if (compact)
         return finish(&tc, ls_iceberg_compact(t->catalog, tc.ns, tc.name, (uint64_t)target,
                                               (int)min_files, on_catalog, tc.c, err));

@@ -80,7 +80,7 @@ ls_err_t ls_tables_evolve(ls_tables_t *t, const char *full, json_t *body, ls_tab
                           void *arg, ls_error_t *err);
 /* body {"action":"expire_snapshots","older_than_ms"?,"retain_last"?} |
  * {"action":"compact","target_file_size_bytes"?,"min_input_files"?} |
- * {"action":"orphans","older_than_ms"?}. */
+ * {"action":"orphans","older_than_ms"?} | {"action":"delete_files","files":[paths]}. */
 ls_err_t ls_tables_maintain(ls_tables_t *t, const char *full, json_t *body, ls_tables_cb cb,
                             void *arg, ls_error_t *err);
 

@@ -214,6 +214,16 @@ test('expiry never drops a tagged snapshot; compaction keeps every row; orphans 
   assert.equal(last.summary['total-records'], '20');
   assert.equal((await rows('feat.maint', '?tag=keep')).rows.length, 5);
 
+  // delete_files removes whole files in a "delete" snapshot; unknown paths are 404
+  const victim = afterFiles.files.find((f) => f.record_count === 8);
+  const d = await ok(await request(server, 'POST', '/api/v1/tables/feat.maint/maintenance', { action: 'delete_files', files: [victim.file_path] }));
+  assert.equal(d.deleted_files, 1);
+  assert.equal(d.deleted_records, 8);
+  assert.equal((await rows('feat.maint')).rows.length, 12);
+  assert.equal((await ok(await request(server, 'GET', '/api/v1/tables/feat.maint/snapshots'))).snapshots.at(-1).operation, 'delete');
+  assert.equal((await request(server, 'POST', '/api/v1/tables/feat.maint/maintenance', { action: 'delete_files', files: [victim.file_path] })).status, 404);
+  assert.equal((await request(server, 'POST', '/api/v1/tables/feat.maint/maintenance', { action: 'delete_files', files: [] })).status, 400);
+
   // the files of the expired snapshots' ancestry are still referenced by the tag or the
   // current snapshot; an object nobody references is an orphan
   const dir = new URL(`${JSON.parse(fs.readFileSync(new URL((await ok(await request(server, 'GET', '/api/v1/tables/feat.maint'))).metadata_location))).location}/data/stray.parquet`);
@@ -221,7 +231,7 @@ test('expiry never drops a tagged snapshot; compaction keeps every row; orphans 
   const o = await ok(await request(server, 'POST', '/api/v1/tables/feat.maint/maintenance', { action: 'orphans' }));
   const locs = o.orphans.map((x) => x.location);
   assert.ok(locs.includes(dir.href), JSON.stringify(locs));
-  const referenced = new Set(afterFiles.files.map((f) => f.file_path));
+  const referenced = new Set(afterFiles.files.filter((f) => f !== victim).map((f) => f.file_path));
   assert.ok(locs.every((l) => !referenced.has(l)));
 });
 
