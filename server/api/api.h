@@ -12,6 +12,8 @@
 void ls_api_health_routes(ls_app_t *app, ls_http_server_t *http);
 void ls_api_topics_routes(ls_app_t *app, ls_http_server_t *http);
 void ls_api_sources_routes(ls_app_t *app, ls_http_server_t *http);
+void ls_api_tables_routes(ls_app_t *app, ls_http_server_t *http);
+void ls_api_iceberg_rest_routes(ls_app_t *app, ls_http_server_t *http);
 void ls_api_chains_routes(ls_app_t *app, ls_http_server_t *http); /* chains */
 
 #endif

@@ -222,6 +222,11 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
     app->registry = ls_registry_new(app->pg);
     ls_topics_set_registry(app->topics, app->registry);
     app->chains = ls_chains_new(loop, app->pg, app->kafka); /* chains */
+    if (ls_tables_open(loop, app->pg, app->warehouse, NULL, &app->tables, err) != LS_ERR_OK) {
+        app->exit_code = LS_EXIT_CONFIG;
+        ls_app_stop(app, NULL, NULL);
+        return err->code;
+    }
 
     ls_http_config_t hc = {.name = "http",
                            .addr = cfg->http_addr,
@@ -252,6 +257,7 @@ ls_err_t ls_app_start(ls_app_t *app, uv_loop_t *loop, const ls_config_t *cfg, ls
     ls_metrics_register(app->metrics, ls_http_collect_metrics, app->http);
     ls_metrics_register(app->metrics, ls_sources_collect, app->sources);
     ls_metrics_register(app->metrics, ls_chains_collect_metrics, app->chains); /* chains */
+    ls_metrics_register(app->metrics, ls_tables_collect_metrics, app->tables);
 
     char *dsn = ls_log_redact_dsn(cfg->pg_dsn);
     ls_log_fields(LS_LOG_INFO, "app", NULL,
@@ -278,6 +284,7 @@ enum {
     STOP_CLOSE_HTTP,
     STOP_CLOSE_REGISTRY_HTTP,
     STOP_CLOSE_KAFKA,
+    STOP_CLOSE_TABLES,
     STOP_CLOSE_PG,
     STOP_FINAL,
     STOP_DONE,
@@ -404,6 +411,16 @@ static void stop_step(ls_app_t *app)
             ls_kafka_t *k = app->kafka;
             app->kafka = NULL;
             ls_kafka_close(k, on_part_closed, app);
+            return;
+        }
+        app->stop_phase++;
+        /* fall through */
+    case STOP_CLOSE_TABLES:
+        /* table operations in flight finish first: they still need PostgreSQL */
+        if (app->tables != NULL) {
+            ls_tables_t *t = app->tables;
+            app->tables = NULL;
+            ls_tables_close(t, on_part_closed, app);
             return;
         }
         app->stop_phase++;

@@ -17,6 +17,7 @@
 #include "kafka/kafka.h"
 #include "services/sources.h"
 #include "registry/registry.h"
+#include "services/tables.h"
 #include "services/topics.h"
 #include "services/chains.h"
 #include "store/pg.h"
@@ -46,6 +47,7 @@ typedef struct ls_app {
     ls_registry_t *registry;
     ls_http_server_t *registry_http;
     ls_chains_t *chains; /* filter chains */
+    ls_tables_t *tables; /* Iceberg tables and catalog (services/tables.h) */
     bool migrated;
     int schema_version;
     uv_timer_t retry_timer; /* retries migrations/loads while PostgreSQL is down */
