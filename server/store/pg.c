@@ -637,6 +637,8 @@ static void conn_io(pg_conn_t *conn, int status, int events)
         conn->want_write = f == 1;
         conn_poll_update(conn);
     }
+    /* PQgetResult only runs when PQisBusy says the result is complete, so it
+     * never waits on the socket. */
     while (conn->state == CONN_READY && conn->req && !PQisBusy(conn->pgconn)) {
         PGresult *r = PQgetResult(conn->pgconn);
         if (!r) {

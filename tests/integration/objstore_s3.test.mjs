@@ -6,15 +6,15 @@
 // files s3rver stored on disk, not with what our client reads back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { startS3rver } from './lib/s3rver.mjs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { startS3FaultProxy } from './lib/s3_fault_proxy.mjs';
 
 const buildDir = process.env.LS_BUILD_DIR;
-const sourceDir = process.env.LS_SOURCE_DIR;
 const tool = path.join(buildDir, 'tests', 'objstore_tool');
 const MiB = 1024 * 1024;
 
@@ -48,34 +48,8 @@ const direct = () => ['--endpoint', `http://127.0.0.1:${port}`];
 
 before(async () => {
   assert.ok(existsSync(tool), `missing ${tool}`);
-  s3dir = mkdtempSync(path.join(tmpdir(), 'ls-s3rver-'));
+  ({ proc: s3rver, port, directory: s3dir } = await startS3rver({ bucket: 'bucket' }));
   work = mkdtempSync(path.join(tmpdir(), 'ls-objstore-'));
-  // s3rver encrypts continuation tokens with DES, which OpenSSL 3 only has
-  // in its legacy provider: without it every second list page is a 500
-  const launcher = `
-    import { createRequire } from 'node:module';
-    const require = createRequire(${JSON.stringify(path.join(sourceDir, 'tests/e2e/package.json'))});
-    const S3rver = require('s3rver');
-    const s = new S3rver({ port: 0, address: '127.0.0.1', silent: true, serviceEndpoint: 'localhost',
-      directory: ${JSON.stringify(s3dir)}, configureBuckets: [{ name: 'bucket' }] });
-    const a = await s.run();
-    console.log(a.port);`;
-  s3rver = spawn(process.execPath, ['--openssl-legacy-provider', '--input-type=module', '-e', launcher], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('s3rver did not start in 10 s')), 10000);
-    let out = '';
-    s3rver.stdout.on('data', (c) => {
-      out += c;
-      const m = /^(\d+)\n/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    s3rver.on('exit', (code) => reject(new Error(`s3rver exited ${code}`)));
-  });
 });
 
 after(() => {

@@ -4,9 +4,8 @@
 // S3's HTTP interface with every value equal.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, existsSync } from 'node:fs';
+import { startS3rver } from './lib/s3rver.mjs';
 import path from 'node:path';
 import { startServer, waitReady, request } from './lib/harness.mjs';
 
@@ -14,32 +13,7 @@ const sourceDir = process.env.LS_SOURCE_DIR;
 let s3rver, s3dir, port, server;
 
 before(async () => {
-  s3dir = mkdtempSync(path.join(tmpdir(), 'ls-s3rver-tables-'));
-  // legacy provider: s3rver's continuation tokens use DES (see objstore_s3.test.mjs)
-  const launcher = `
-    import { createRequire } from 'node:module';
-    const require = createRequire(${JSON.stringify(path.join(sourceDir, 'tests/e2e/package.json'))});
-    const S3rver = require('s3rver');
-    const s = new S3rver({ port: 0, address: '127.0.0.1', silent: true, serviceEndpoint: 'localhost',
-      directory: ${JSON.stringify(s3dir)}, configureBuckets: [{ name: 'lake' }] });
-    const a = await s.run();
-    console.log(a.port);`;
-  s3rver = spawn(process.execPath, ['--openssl-legacy-provider', '--input-type=module', '-e', launcher], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('s3rver did not start in 10 s')), 10000);
-    let out = '';
-    s3rver.stdout.on('data', (c) => {
-      out += c;
-      const m = /^(\d+)\n/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    s3rver.on('exit', (code) => reject(new Error(`s3rver exited ${code}`)));
-  });
+  ({ proc: s3rver, port, directory: s3dir } = await startS3rver({ bucket: 'lake', prefix: 'ls-s3rver-tables-' }));
   server = await startServer({
     args: ['--warehouse', 's3://lake/warehouse'],
     env: { LAKESTREAM_S3_ENDPOINT: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' },
