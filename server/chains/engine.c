@@ -101,6 +101,7 @@ struct ls_chain {
 
 static void worker_open(worker_t *w, ls_error_t *err, ls_err_t *rc);
 static void worker_maybe_close(worker_t *w);
+static void chain_maybe_close_workers(ls_chain_t *c);
 static void chain_maybe_free(ls_chain_t *c);
 static void process_from(worker_t *w, batch_t *b);
 static void trigger_restart(ls_chain_t *c, const char *why);
@@ -213,7 +214,7 @@ static void on_committed(void *arg, const ls_error_t *err)
     if (err->code != LS_ERR_OK)
         ls_log(LS_LOG_WARN, "chain", "chain %s: offset commit failed: %s", w->chain->spec->name,
                err->message);
-    worker_maybe_close(w);
+    chain_maybe_close_workers(w->chain);
     chain_maybe_free(w->chain);
 }
 
@@ -265,7 +266,7 @@ static void worker_drain_head(worker_t *w)
         batch_free(b);
     }
     update_backpressure(w);
-    worker_maybe_close(w);
+    chain_maybe_close_workers(c);
     chain_maybe_free(c);
 }
 
@@ -670,10 +671,26 @@ static void worker_maybe_close(worker_t *w)
     if (!(c->stopping || c->restarting) || w->closing || w->consumer == NULL)
         return;
     bool force = c->stopping && c->stop_timer == NULL; /* deadline passed */
-    if (!force && (w->head != NULL || w->commits_inflight > 0))
-        return;
+    if (!force) {
+        /* No worker leaves the group before every worker's commits are
+         * answered: a member leaving starts a rebalance, and the broker then
+         * refuses the other members' commits still in flight, so their
+         * records would be delivered again to the next owner. */
+        for (int i = 0; i < c->nworkers; i++) {
+            const worker_t *o = &c->workers[i];
+            if (o->consumer != NULL && !o->closing && (o->head != NULL || o->commits_inflight > 0))
+                return;
+        }
+    }
     w->closing = true;
     ls_kafka_consumer_close(w->consumer, on_worker_closed, w);
+}
+
+/* A worker finished its last commit: the others may be waiting for it. */
+static void chain_maybe_close_workers(ls_chain_t *c)
+{
+    for (int i = 0; i < c->nworkers; i++)
+        worker_maybe_close(&c->workers[i]);
 }
 
 static void chain_free(ls_chain_t *c)
