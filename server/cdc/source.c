@@ -941,6 +941,22 @@ static void close_pool(ls_cdc_source_t *src)
     ls_pg_close(src->pg, on_pool_closed, src);
 }
 
+static void on_dropped(void *arg, PGresult *res, const ls_error_t *err);
+
+/* Runs one DROP of the notify trigger or function (sql is freed); when it
+ * cannot even be sent, the pool closes at once. */
+static void drop_step(ls_cdc_source_t *src, char *sql)
+{
+    ls_error_t qerr;
+    src->owed++;
+    ls_err_t rc = ls_pg_query(src->pg, sql, 0, NULL, on_dropped, src, &qerr);
+    free(sql);
+    if (rc == LS_ERR_OK)
+        return;
+    src->owed--;
+    close_pool(src);
+}
+
 static void on_dropped(void *arg, PGresult *res, const ls_error_t *err)
 {
     ls_cdc_source_t *src = arg;
@@ -952,14 +968,8 @@ static void on_dropped(void *arg, PGresult *res, const ls_error_t *err)
     if (src->drop_trigger) {
         /* trigger first (it references the function), then the function */
         src->drop_trigger = false;
-        char *sql = ls_cdc_drop_function_sql(src->schema, src->channel);
-        ls_error_t qerr;
-        src->owed++;
-        ls_err_t rc = ls_pg_query(src->pg, sql, 0, NULL, on_dropped, src, &qerr);
-        free(sql);
-        if (rc == LS_ERR_OK)
-            return;
-        src->owed--;
+        drop_step(src, ls_cdc_drop_function_sql(src->schema, src->channel));
+        return;
     }
     close_pool(src);
 }
@@ -979,14 +989,8 @@ static void finish_stop(ls_cdc_source_t *src)
         src->drop_trigger = false;
     }
     if (src->drop_trigger && src->notify) {
-        char *sql = ls_cdc_drop_trigger_sql(src->schema, src->table, src->channel);
-        ls_error_t qerr;
-        src->owed++;
-        ls_err_t rc = ls_pg_query(src->pg, sql, 0, NULL, on_dropped, src, &qerr);
-        free(sql);
-        if (rc == LS_ERR_OK)
-            return;
-        src->owed--;
+        drop_step(src, ls_cdc_drop_trigger_sql(src->schema, src->table, src->channel));
+        return;
     }
     close_pool(src);
 }

@@ -1160,7 +1160,9 @@ static void delete_committed(op_t *op)
     op_done(op);
 }
 
-static void delete_collected(op_t *op)
+/* The first path of op->deleted that is not a live data file of the
+ * collected entries, or NULL when all are live. Borrowed from op->deleted. */
+static const char *first_dead_path(op_t *op)
 {
     json_t *live = json_object();
     size_t i, k;
@@ -1169,18 +1171,22 @@ static void delete_collected(op_t *op)
     json_object_set_new(
         live, json_string_value(json_object_get(json_object_get(e, "data_file"), "file_path")),
         json_true());
-    const char *p;
+    const char *p, *dead = NULL;
     json_t *v;
-    json_object_foreach(op->deleted, p, v)
-    {
-        if (json_object_get(live, p) == NULL) {
-            json_decref(live);
-            op_fail(op, LS_ERR_NOT_FOUND, "%s is not a live data file of %s.%s", p, op->ns,
-                    op->name);
-            return;
-        }
-    }
+    json_object_foreach(op->deleted, p, v) if (dead == NULL && json_object_get(live, p) == NULL)
+        dead = p;
     json_decref(live);
+    return dead;
+}
+
+static void delete_collected(op_t *op)
+{
+    const char *dead = first_dead_path(op);
+    if (dead != NULL) {
+        op_fail(op, LS_ERR_NOT_FOUND, "%s is not a live data file of %s.%s", dead, op->ns,
+                op->name);
+        return;
+    }
     build_snapshot(op, "delete", delete_committed);
 }
 
@@ -1603,19 +1609,7 @@ static void compact_recollected(op_t *op)
 {
     /* the files being replaced must all still be live: if another writer removed one, the
      * rewrite is stale and is dropped (its new files become orphans) */
-    json_t *live = json_object();
-    size_t i, k;
-    json_t *e;
-    FOREACH_LIVE(op, i, k, e)
-    json_object_set_new(
-        live, json_string_value(json_object_get(json_object_get(e, "data_file"), "file_path")),
-        json_true());
-    const char *p;
-    json_t *v;
-    bool all = true;
-    json_object_foreach(op->deleted, p, v) if (json_object_get(live, p) == NULL) all = false;
-    json_decref(live);
-    if (!all) {
+    if (first_dead_path(op) != NULL) {
         for (size_t f = 0; f < op->n_files; f++)
             forget_file(op->c, op->files[f].path);
         forget_file(op->c, op->manifest_path);
